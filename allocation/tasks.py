@@ -1,0 +1,20 @@
+"""Celery tasks of the allocation app: thin wrappers over services, with JSON arguments (ids)."""
+from celery import shared_task
+from django.db import OperationalError
+
+from allocation import services
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def solve_round_task(self, run_id: int) -> dict:
+    """Solve one queued allocation run. Idempotent: the run is claimed by compare-and-set, so a
+    redelivered task (a worker died mid-solve) completes the round exactly once."""
+    run = services.run_execute(run_id=run_id)
+    return {"run": run.id, "status": run.status, "round": run.round_id}

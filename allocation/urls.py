@@ -1,0 +1,2 @@
+"""Pages of the allocation app (round progress and results)."""
+urlpatterns: list = []

@@ -1,0 +1,141 @@
+"""The fixed cast every test can draw on: a ministry officer of state A and one of state B, a donor
+officer, a provider officer, a secretariat officer, a reviewer, and the anonymous public."""
+import pytest
+
+# Django-dependent imports stay inside the fixtures, so tests/allocation/solver runs without Django.
+
+
+@pytest.fixture
+def state_a(db):
+    from tests import factories
+
+    return factories.MemberStateFactory(iso3="KEN", name="Kenya", region="SSA", income_group="LMIC",
+                                        cofinancing_phase="accelerated", years_in_phase=4)
+
+
+@pytest.fixture
+def state_b(db):
+    from tests import factories
+
+    return factories.MemberStateFactory(iso3="NPL", name="Nepal", region="SAS", income_group="LMIC",
+                                        cofinancing_phase="preparatory", years_in_phase=2)
+
+
+def _person(username, organisation, role):
+    from tests import factories
+
+    return factories.MembershipFactory(
+        user=factories.UserFactory(username=username), organisation=organisation, role=role
+    ).user
+
+
+@pytest.fixture
+def ministry_a(state_a):
+    from tests import factories
+
+    return factories.MinistryFactory(member_state=state_a, name="Ministry of ICT, Kenya")
+
+
+@pytest.fixture
+def ministry_b(state_b):
+    from tests import factories
+
+    return factories.MinistryFactory(member_state=state_b, name="Ministry of Communication, Nepal")
+
+
+@pytest.fixture
+def donor_org(db):
+    from members.models import OrganisationKind
+    from tests import factories
+
+    return factories.OrganisationFactory(name="Donor Agency", kind=OrganisationKind.DONOR)
+
+
+@pytest.fixture
+def provider_org(db):
+    from members.models import OrganisationKind
+    from tests import factories
+
+    return factories.OrganisationFactory(name="Provider Cloud", kind=OrganisationKind.PROVIDER)
+
+
+@pytest.fixture
+def secretariat_org(db):
+    from members.models import OrganisationKind
+    from tests import factories
+
+    return factories.OrganisationFactory(name="Alliance Secretariat", kind=OrganisationKind.SECRETARIAT)
+
+
+@pytest.fixture
+def ministry_officer_a(ministry_a):
+    from members.models import Role
+
+    return _person("officer_a", ministry_a, Role.MINISTRY_OFFICER)
+
+
+@pytest.fixture
+def ministry_officer_b(ministry_b):
+    from members.models import Role
+
+    return _person("officer_b", ministry_b, Role.MINISTRY_OFFICER)
+
+
+@pytest.fixture
+def donor_officer(donor_org):
+    from members.models import Role
+
+    return _person("donor", donor_org, Role.DONOR_OFFICER)
+
+
+@pytest.fixture
+def provider_officer(provider_org):
+    from members.models import Role
+
+    return _person("provider", provider_org, Role.PROVIDER_OFFICER)
+
+
+@pytest.fixture
+def secretariat_officer(secretariat_org):
+    from members.models import Role
+
+    return _person("secretariat", secretariat_org, Role.SECRETARIAT_OFFICER)
+
+
+@pytest.fixture
+def reviewer(secretariat_org):
+    from members.models import Role
+
+    return _person("reviewer", secretariat_org, Role.REVIEWER)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(client):
+    """A Django test client logged in as the given user: ``client_for(user)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_for():
+    """An API client authenticated as the given user: ``api_for(user)``."""
+
+    from rest_framework.test import APIClient
+
+    def login(user):
+        api = APIClient()
+        api.force_authenticate(user)
+        return api
+
+    return login
