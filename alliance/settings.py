@@ -163,6 +163,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("GACP_SOLVE_TIME_LIMIT", "900")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "recover-stale-allocation-runs": {"task": "allocation.tasks.runs_recover_stale", "schedule": 600.0},
+}
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_CACHE_URL"]}

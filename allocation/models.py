@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from members.models import IncomeGroup, MemberState, Organisation, Region
 
 ZERO = Decimal("0")
+NON_NEGATIVE = [MinValueValidator(ZERO)]
+POSITIVE = [MinValueValidator(Decimal("0.01"))]
+UNIT_INTERVAL = [MinValueValidator(ZERO), MaxValueValidator(Decimal("1"))]
 
 
 class Sector(models.TextChoices):
@@ -106,7 +109,7 @@ class Pledge(models.Model):
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="pledges")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
-    cash_usd = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    cash_usd = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, validators=NON_NEGATIVE)
     note = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -152,11 +155,13 @@ class CapacityLot(models.Model):
     provider = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="hosted_lots")
     hardware = models.ForeignKey(HardwareType, on_delete=models.PROTECT, related_name="lots")
     region = models.CharField(max_length=3, choices=Region.choices)
-    gpu_hours = models.DecimalField(max_digits=14, decimal_places=2)
+    gpu_hours = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
     available_from = models.DateField()
     available_until = models.DateField()
-    value_usd_per_gpu_hour = models.DecimalField(max_digits=8, decimal_places=4)
-    price_usd_per_gpu_hour = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    value_usd_per_gpu_hour = models.DecimalField(max_digits=8, decimal_places=4, validators=NON_NEGATIVE)
+    price_usd_per_gpu_hour = models.DecimalField(
+        max_digits=8, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(Decimal("0.0001"))]
+    )
     earmark_sectors = models.JSONField(default=list, blank=True)
     earmark_income_groups = models.JSONField(default=list, blank=True)
     earmark_countries = models.ManyToManyField(MemberState, blank=True, related_name="earmarked_lots")
@@ -238,18 +243,18 @@ class ComputeRequest(models.Model):
     title = models.CharField(max_length=200)
     abstract = models.TextField()
     sector = models.CharField(max_length=16, choices=Sector.choices)
-    h100e_hours = models.DecimalField(max_digits=14, decimal_places=2)
-    min_h100e_hours = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    h100e_hours = models.DecimalField(max_digits=14, decimal_places=2, validators=POSITIVE)
+    min_h100e_hours = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, validators=NON_NEGATIVE)
     acceptable_hardware = models.ManyToManyField(HardwareType, related_name="requests")
     data_residency_regions = models.JSONField(
         default=list, blank=True, help_text=_("Regions where the data may be processed; empty means anywhere.")
     )
     local_language = models.BooleanField(default=False)
     open_weights = models.BooleanField(default=False)
-    params_billion = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    params_billion = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.DRAFT)
     eligibility_note = models.TextField(blank=True)
-    score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True, validators=UNIT_INTERVAL)
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -292,7 +297,7 @@ class ComputeRequest(models.Model):
 class Review(models.Model):
     request = models.ForeignKey(ComputeRequest, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
-    score = models.DecimalField(max_digits=4, decimal_places=3)
+    score = models.DecimalField(max_digits=4, decimal_places=3, validators=UNIT_INTERVAL)
     comments = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -312,7 +317,7 @@ class CountryBudget(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="country_budgets")
     member_state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="budgets")
-    budget_usd = models.DecimalField(max_digits=14, decimal_places=2)
+    budget_usd = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
 
     class Meta:
         constraints = [

@@ -8,6 +8,8 @@ import hashlib
 import json
 from decimal import Decimal
 
+from django.db.models import Q
+
 from allocation.models import (
     CapacityLot,
     ComputeRequest,
@@ -32,11 +34,10 @@ def _number(value: Decimal | None) -> float | None:
 
 def lots_of_round(round_: Round):
     """Capacity that counts in a round: lots of confirmed pledges and of published offers."""
-    return (
-        CapacityLot.objects.filter(pledge__round=round_, pledge__status=Pledge.Status.CONFIRMED)
-        .union(CapacityLot.objects.filter(offer__round=round_, offer__status=Offer.Status.PUBLISHED))
-        .order_by("id")
-    )
+    return CapacityLot.objects.filter(
+        Q(pledge__round=round_, pledge__status=Pledge.Status.CONFIRMED)
+        | Q(offer__round=round_, offer__status=Offer.Status.PUBLISHED)
+    ).order_by("id")
 
 
 def requests_of_round(round_: Round):
@@ -50,12 +51,8 @@ def requests_of_round(round_: Round):
 
 def build_scenario(round_: Round) -> dict:
     """The gacp.scenario/1 document of a round, as the database holds it now."""
-    lot_ids = [lot.id for lot in lots_of_round(round_)]
-    lots = (
-        CapacityLot.objects.filter(id__in=lot_ids)
-        .select_related("hardware", "provider", "pledge__donor")
-        .prefetch_related("earmark_countries")
-        .order_by("id")
+    lots = lots_of_round(round_).select_related("hardware", "provider", "pledge__donor").prefetch_related(
+        "earmark_countries"
     )
     requests = list(requests_of_round(round_))
     cash = sum(

@@ -566,6 +566,18 @@ def _run_store(run_id: int, output: dict) -> AllocationRun:
     return run
 
 
+def runs_fail_stale() -> int:
+    """Fail runs queued or running for longer than the solve time limit allows, freeing their rounds."""
+    limit = settings.GACP["SOLVE_TIME_LIMIT_SECONDS"] * 2 + 600
+    cutoff = timezone.now() - datetime.timedelta(seconds=limit)
+    stale = list(AllocationRun.objects.filter(
+        status__in=[AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING], created_at__lt=cutoff
+    ).values_list("id", flat=True))
+    for run_id in stale:
+        _run_fail(run_id, f"No worker finished the run within {limit} seconds; it was abandoned.")
+    return len(stale)
+
+
 @transaction.atomic
 def run_approve(*, run: AllocationRun, user=None) -> AllocationRun:
     """The secretariat approves one succeeded run as the round's decision (replacing any other)."""

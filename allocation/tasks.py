@@ -18,3 +18,11 @@ def solve_round_task(self, run_id: int) -> dict:
     redelivered task (a worker died mid-solve) completes the round exactly once."""
     run = services.run_execute(run_id=run_id)
     return {"run": run.id, "status": run.status, "round": run.round_id}
+
+
+@shared_task(acks_late=True)
+def runs_recover_stale() -> dict:
+    """Fail runs whose worker vanished without the task being redelivered, so the round can be
+    solved again (scheduled by Celery beat)."""
+    failed = services.runs_fail_stale()
+    return {"failed": failed}

@@ -139,3 +139,42 @@ def api_for():
         return api
 
     return login
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery tasks in-process for this test, whatever broker the settings name."""
+    from alliance.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def small_round(db, donor_org, provider_org, ministry_a, ministry_b, reviewer):
+    """A closed round ready to solve, with numbers simple enough to check by hand.
+
+    One donated lot: 1,000 GPU-hours of H100 (h100e 1.0) in SSA worth US$2.40 an hour. Kenya asks for
+    900 h100e-hours (score 0.8) and Nepal for 600 (score 0.8); both LMIC, same sector and bonuses,
+    so equal weights and the same fulfilment: 1000 / 1500 = 2/3 each (600 and 400 h100e-hours)."""
+    from decimal import Decimal
+
+    from allocation.models import RequestStatus, RoundStatus
+    from tests import factories
+
+    round_ = factories.RoundFactory(status=RoundStatus.CLOSED)
+    h100 = factories.HardwareTypeFactory()
+    pledge = factories.PledgeFactory(donor=donor_org, round=round_)
+    factories.CapacityLotFactory(pledge=pledge, provider=provider_org, hardware=h100, gpu_hours=Decimal("1000"))
+    requests = []
+    for ministry, hours in ((ministry_a, "900"), (ministry_b, "600")):
+        request = factories.ComputeRequestFactory(
+            round=round_, ministry=ministry, h100e_hours=Decimal(hours), status=RequestStatus.SCORED,
+            score=Decimal("0.800"), acceptable_hardware=[h100],
+        )
+        factories.ReviewFactory(request=request, reviewer=reviewer, score=Decimal("0.800"))
+        requests.append(request)
+    round_.test_requests = requests
+    return round_

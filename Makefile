@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PORT ?= 8000
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint pytest solver-benchmark clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+## run: create .venv, install, migrate, load the demo alliance, solve its round, serve on 127.0.0.1:$(PORT)
+run: install
+	PORT=$(PORT) bash scripts/run.sh
+
+## test: the linters and the whole suite (SQLite and eager Celery unless DATABASE_URL/CELERY_BROKER_URL are set)
+test: install lint pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+pytest:
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) scripts/pytest_strict.py $(PYTEST_ARGS)
+
+solver-benchmark: install
+	$(PY) benchmarks/solver.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
