@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from alliance.exceptions import ApplicationError
@@ -139,6 +140,7 @@ def person_create(
     if user_model.objects.filter(username=username).exists():
         raise ApplicationError(f"The username {username!r} is taken.", {"field": "username"})
     user = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
+    validate_password(password, user)
     user.set_password(password)
     user.full_clean()
     user.save()

@@ -7,7 +7,7 @@ PORT="${PORT:-8000}"
 PY=.venv/bin/python
 
 $PY manage.py migrate --noinput
-$PY manage.py load_demo --if-empty
+$PY manage.py load_demo
 
 pids=()
 cleanup() { for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done; }
