@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ from allocation.models import (
     Round,
     RoundStatus,
 )
-from allocation.selectors import membership_of
+from allocation.selectors import is_reviewer, is_secretariat, membership_of
 from members.models import MemberState, Organisation, OrganisationKind, Role
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,6 @@ def _organisation_of(user, role: str, kind: str) -> Organisation:
 def _require_secretariat(user) -> None:
     if user is None:  # system actions (management commands, the worker) act as the secretariat
         return
-    from allocation.selectors import is_secretariat
-
     if not is_secretariat(user):
         raise NotPermitted("Only the secretariat may do this.", {"role": Role.SECRETARIAT_OFFICER})
 
@@ -235,10 +233,11 @@ def pledge_create(
     lots = lots or []
     if kind == Pledge.Kind.IN_KIND and not lots:
         raise ValidationError({"lots": ["An in-kind pledge needs at least one capacity lot."]})
+    if kind == Pledge.Kind.IN_KIND and cash_usd:
+        raise ValidationError({"cash_usd": ["An in-kind pledge carries no cash; pledge cash separately."]})
     if kind == Pledge.Kind.CASH and (lots or cash_usd is None or cash_usd <= 0):
         raise ValidationError({"cash_usd": ["A cash pledge needs a positive amount and no lots."]})
-    pledge = _save(Pledge(donor=donor, round=round_, kind=kind, cash_usd=cash_usd if kind == "cash" else 0,
-                          note=note, created_by=user))
+    pledge = _save(Pledge(donor=donor, round=round_, kind=kind, cash_usd=cash_usd, note=note, created_by=user))
     _build_lots(lots, pledge=pledge)
     return pledge
 
@@ -370,7 +369,7 @@ def request_set_eligibility(*, user, request: ComputeRequest, eligible: bool, no
     if request.status not in (RequestStatus.SUBMITTED, RequestStatus.ELIGIBLE, RequestStatus.INELIGIBLE):
         raise InvalidTransition("Eligibility is decided on submitted requests.", {"status": request.status})
     if not eligible and not note.strip():
-        raise ValidationError({"eligibility_note": ["Say why the request is not eligible."]})
+        raise ValidationError({"note": ["Say why the request is not eligible."]})
     request.status = RequestStatus.ELIGIBLE if eligible else RequestStatus.INELIGIBLE
     request.eligibility_note = note.strip()
     return _save(request)
@@ -379,8 +378,7 @@ def request_set_eligibility(*, user, request: ComputeRequest, eligible: bool, no
 @transaction.atomic
 def review_submit(*, user, request: ComputeRequest, score: Decimal, comments: str = "") -> Review:
     """A reviewer scores an eligible request; the request's score is the mean of its reviews."""
-    membership = membership_of(user)
-    if membership is None or membership.role not in (Role.REVIEWER, Role.SECRETARIAT_OFFICER):
+    if not (is_reviewer(user) or is_secretariat(user)):
         raise NotPermitted("Only reviewers may score requests.")
     request = _lock(ComputeRequest, request.pk)
     if request.status not in (RequestStatus.ELIGIBLE, RequestStatus.SCORED):
@@ -438,8 +436,19 @@ def round_enqueue_solve(*, round_: Round, user=None) -> AllocationRun:
                               progress={"levels": 0, "state": "queued"}))
     locked.status = RoundStatus.SOLVING
     _save(locked)
-    transaction.on_commit(lambda: solve_round_task.delay(run.id))
+    transaction.on_commit(lambda: _dispatch(solve_round_task, run.id))
     return run
+
+
+def _dispatch(task, run_id: int) -> None:
+    """Hand a committed run to the queue; if the queue cannot take it, fail the run clearly and free
+    the round instead of leaving it "solving" with nobody working on it."""
+    try:
+        task.delay(run_id)
+    except Exception as error:  # noqa: BLE001 - broker down or any failure to enqueue
+        logger.exception("Could not enqueue run %s", run_id)
+        _run_fail(run_id, f"The task queue is unavailable ({type(error).__name__}); the round was not solved. "
+                          "Try again when the queue is back.")
 
 
 def _claim_run(run_id: int) -> bool:
@@ -480,6 +489,11 @@ def run_execute(*, run_id: int, time_limit: float | None = None) -> AllocationRu
         output = solver.solve(run.scenario, time_limit=limit, progress=_ProgressWriter(run.id))
     except solver.ScenarioError as error:
         return _run_fail(run.id, "The engine refused the scenario: " + "; ".join(error.problems))
+    except DatabaseError:
+        raise  # the task retries: the database, not the engine, failed
+    except Exception as error:  # noqa: BLE001 - any engine failure is recorded on the run, never lost
+        logger.exception("The engine failed on run %s", run.id)
+        return _run_fail(run.id, f"The engine failed: {type(error).__name__}: {error}")
     if output.get("status") == "infeasible":
         return _run_fail(run.id, "The engine found no feasible allocation for this round.")
     return _run_store(run.id, output)
