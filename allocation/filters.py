@@ -93,9 +93,9 @@ class PublishedLineFilter(django_filters.FilterSet):
         field_name="request__member_state__iso3", lookup_expr="iexact", label="ISO3 code of the requesting state"
     )
     income_group = django_filters.ChoiceFilter(
-        field_name="request__member_state__income_group", choices=IncomeGroup.choices
+        field_name="income_group", choices=IncomeGroup.choices
     )
-    region = django_filters.ChoiceFilter(field_name="request__member_state__region", choices=Region.choices)
+    region = django_filters.ChoiceFilter(field_name="region", choices=Region.choices)
     sector = django_filters.ChoiceFilter(field_name="request__sector", choices=Sector.choices)
     hardware = django_filters.CharFilter(field_name="lot__hardware__key", label="Hardware key")
 

@@ -390,6 +390,13 @@ class RequestResult(models.Model):
     subsidy_usd = models.DecimalField(max_digits=14, decimal_places=2)
     reason = models.CharField(max_length=32, blank=True)
     explanation = models.JSONField(default=dict)
+    income_group = models.CharField(
+        max_length=4, choices=IncomeGroup.choices, blank=True, default="",
+        help_text=_("The state's income group in the run's scenario."),
+    )
+    region = models.CharField(
+        max_length=3, choices=Region.choices, blank=True, default="", help_text=_("The state's region in the scenario.")
+    )
 
     class Meta:
         ordering = ["run", "request"]
@@ -417,6 +424,13 @@ class AllocationLine(models.Model):
     h100e_hours = models.DecimalField(max_digits=14, decimal_places=4)
     cofinancing_usd = models.DecimalField(max_digits=14, decimal_places=2)
     cash_usd = models.DecimalField(max_digits=14, decimal_places=2)
+    income_group = models.CharField(
+        max_length=4, choices=IncomeGroup.choices, blank=True, default="",
+        help_text=_("The state's income group in the run's scenario."),
+    )
+    region = models.CharField(
+        max_length=3, choices=Region.choices, blank=True, default="", help_text=_("The state's region in the scenario.")
+    )
 
     class Meta:
         ordering = ["run", "request", "lot"]

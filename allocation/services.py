@@ -535,11 +535,15 @@ def _run_store(run_id: int, output: dict) -> AllocationRun:
     lot_ids = [int(doc["id"][1:]) for doc in run.scenario["lots"]]
     lots = {lot.scenario_id: lot for lot in CapacityLot.objects.filter(id__in=lot_ids)}
     states = {s.iso3: s for s in MemberState.objects.filter(iso3__in=[c["iso3"] for c in run.scenario["countries"]])}
+    # the classification the decision was made under, frozen with it (open data never shifts afterwards)
+    country_of = {r["id"]: r["country"] for r in run.scenario["requests"]}
+    place = {c["iso3"]: {"income_group": c["income_group"], "region": c["region"]} for c in run.scenario["countries"]}
     AllocationLine.objects.bulk_create(
         [
             AllocationLine(run=run, request=requests[line["request"]], lot=lots[line["lot"]],
                            gpu_hours=_hours(line["gpu_hours"]), h100e_hours=_hours(line["h100e_hours"]),
-                           cofinancing_usd=_money(line["cofinancing_usd"]), cash_usd=_money(line["cash_usd"]))
+                           cofinancing_usd=_money(line["cofinancing_usd"]), cash_usd=_money(line["cash_usd"]),
+                           **place[country_of[line["request"]]])
             for line in output["allocations"]
         ],
         batch_size=2000,
@@ -550,7 +554,8 @@ def _run_store(run_id: int, output: dict) -> AllocationRun:
                           allocated_h100e_hours=max(result["allocated_h100e_hours"], 0.0),
                           fulfilment=min(max(result["fulfilment"], 0.0), 1.0), deferred=result["deferred"],
                           cofinancing_usd=_money(result["cofinancing_usd"]), subsidy_usd=_money(result["subsidy_usd"]),
-                          reason=str(result["explanation"].get("reason", ""))[:32], explanation=result["explanation"])
+                          reason=str(result["explanation"].get("reason", ""))[:32], explanation=result["explanation"],
+                          **place[country_of[result["id"]]])
             for result in output["requests"]
         ],
         batch_size=2000,

@@ -113,7 +113,8 @@ def published_world(db, ministry_a, ministry_b, provider_org, h100, a100):
         h100e = Decimal(gpu_hours) * lot.hardware.h100e
         return AllocationLine.objects.create(run=run, request=req, lot=lot, gpu_hours=Decimal(gpu_hours),
                                              h100e_hours=h100e, cofinancing_usd=Decimal(cofinancing),
-                                             cash_usd=Decimal("0"))
+                                             cash_usd=Decimal("0"), income_group=req.member_state.income_group,
+                                             region=req.member_state.region)
 
     lines = [
         line(published_run, req_a, lot_h100, "400", "96.00"),
@@ -129,6 +130,7 @@ def published_world(db, ministry_a, ministry_b, provider_org, h100, a100):
             run=published_run, request=req, weight=1.5, allocated_h100e_hours=hours, fulfilment=hours / 1000,
             deferred=False, cofinancing_usd=Decimal("96.00") if req is req_a else Decimal("0"),
             subsidy_usd=Decimal("0"), reason="fair_share", explanation={"reason": "fair_share", "level": 1},
+            income_group=req.member_state.income_group, region=req.member_state.region,
         )
     RequestResult.objects.create(run=solved_run, request=req_solved, weight=1.0, allocated_h100e_hours=500,
                                  fulfilment=0.5, deferred=False, cofinancing_usd=0, subsidy_usd=0,
