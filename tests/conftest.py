@@ -178,3 +178,11 @@ def small_round(db, donor_org, provider_org, ministry_a, ministry_b, reviewer):
         requests.append(request)
     round_.test_requests = requests
     return round_
+
+
+def pytest_configure(config):
+    """Hash the cast's passwords quickly: the production hasher is deliberately slow."""
+    if config.pluginmanager.hasplugin("django"):
+        from django.conf import settings
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

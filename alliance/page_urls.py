@@ -1,0 +1,16 @@
+"""Site-wide pages, included by alliance/urls.py at "": home, public dashboard, login and logout."""
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from alliance import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]
