@@ -33,8 +33,11 @@ def solve(
     """Solve one round and return its gacp.allocation/1 document.
 
     time_limit: seconds; when exceeded the engine stops raising levels and returns the allocation reached
-    so far, with status "feasible" (every constraint still holds). progress: called after each level with
-    {"levels", "frozen", "active", "t"}. Raises ScenarioError for an invalid document."""
+    so far, with status "feasible" (every constraint still holds; the least-cash and least-co-financing
+    tie-breaks are skipped). The same happens, with the reason
+    "solver_stopped" in the explanations, if GLOP fails on a level LP after every retry.
+    progress: called after each level with {"levels", "frozen", "active", "t"}.
+    Raises ScenarioError for an invalid document."""
     started = clock()
     scenario = doc_or_scenario if isinstance(doc_or_scenario, Scenario) else parse_scenario(doc_or_scenario)
     net = build_network(canonical(scenario))

@@ -21,10 +21,11 @@ Shortcuts, each exact:
    f_r >= min(1, w_r g_k)" is monotone in k; one LP, max t with groups <= k fixed at 1, tests P(k) (t* >= g_k)
    and, when t* < g_{k+1}, is the level LP itself. A galloping then binary search finds the largest such k
    with a few warm-started LPs that change bounds only.
-3. Floors are frozen with a relative slack of 1e-7 (a_r >= f_r D_r (1 - 1e-7)), a little above GLOP's
-   feasibility tolerance, so that floors copied from one solution stay feasible in every later re-solve; the
-   output therefore matches the leximin vector to about 1e-7.
-4. Tie-breaks on the vector f*: minimise pooled cash with every f_r >= f*_r (1 - 1e-7), then minimise
+3. Floors are frozen with a slack (f_r >= f*_r (1 - 1e-7) - 1e-9), a little above GLOP's feasibility
+   tolerance, so that floors copied from one solution stay feasible in every later re-solve. The tie-break
+   LPs minimise costs, so they hold requests at these floors: the output matches the leximin vector to
+   about 1e-7 relative.
+4. Tie-breaks on the vector f*: minimise pooled cash with every f_r at its floor or above, then minimise
    co-financing owed with cash <= min_cash (1 + 1e-9) + 1e-12 of the pool.
 5. Minimum useful sizes: solve the continuous leximin, defer the lowest-weight requests with
    0 < a_r < min_r (the lowest eighth of them, at least one), fix them at 0 and solve again, until none
@@ -43,6 +44,7 @@ from . import lp as lpmod
 from .network import ACTIVE, CASH_POOL, COUNTRY_BUDGET, LOT_FULL, Network
 
 SLACK = 1e-7
+FLOOR_ABS = 1e-9
 DUAL_EPS = 1e-9
 MIN_REL_TOL = 1e-7
 REACH_TOL = 1e-9
@@ -50,6 +52,7 @@ REACH_TOL = 1e-9
 DEMAND_MET = "demand_met"
 NO_HEADROOM = "no_headroom"
 TIME_LIMIT = "time_limit"
+SOLVER_STOPPED = "solver_stopped"
 BELOW_MINIMUM = "below_minimum"
 
 Progress = Callable[[dict], None]
@@ -95,8 +98,20 @@ class EngineResult:
     deferral_rounds: int = 0
 
 
+def floor_of(f: np.ndarray) -> np.ndarray:
+    """The floor a frozen fulfilment keeps in later LPs: slightly below it, relatively and absolutely, since
+    GLOP's tolerances are absolute in its scaled units and small fulfilments would otherwise be held above
+    what the solution that set them achieved."""
+    return np.maximum(f * (1 - SLACK) - FLOOR_ABS, 0.0)
+
+
 class StopFilling(Exception):
-    """The time limit passed (or GLOP failed): stop raising and keep the last committed levels."""
+    """Stop raising and keep the last committed levels; `reason` is TIME_LIMIT or SOLVER_STOPPED (GLOP
+    failed on every attempt, or reported the committed levels infeasible)."""
+
+    def __init__(self, reason: str = SOLVER_STOPPED) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -109,7 +124,7 @@ class Clock:
     def remaining(self) -> float:
         left = self.deadline - self.now()
         if left <= 0:
-            raise StopFilling
+            raise StopFilling(TIME_LIMIT)
         return left
 
 
@@ -241,8 +256,8 @@ class LevelLP:
         g.maximize = True
 
     def floors(self, slots: np.ndarray, values: np.ndarray) -> None:
-        """Freeze: f_r >= value (1 - SLACK) and drop the level row."""
-        self.glop.col_lb[self.fcol[slots]] = values * (1 - SLACK)
+        """Freeze: f_r >= value (1 - SLACK) - FLOOR_ABS and drop the level row."""
+        self.glop.col_lb[self.fcol[slots]] = floor_of(values)
         self.glop.row_lb[self.lrow[slots]] = -np.inf
 
     def duals(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -303,7 +318,7 @@ class _State:
     class_level: np.ndarray = field(default_factory=lambda: np.zeros(0))
     country_shadow: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cash_shadow: float = 0.0
-    timed_out: bool = False
+    stopped: str = ""
 
 
 class Engine:
@@ -330,22 +345,21 @@ class Engine:
             if not short.any():
                 break
             idx = np.flatnonzero(short)
-            if not state.timed_out:
+            if not state.stopped:
                 order = np.lexsort((idx, state.f[idx], net.weight[idx]))
                 idx = idx[order[: max(1, math.ceil(len(idx) / 8))]]
             deferred[idx] = True
             would_have[idx] = got[idx]
             rounds += 1
-            if state.timed_out:
+            if state.stopped:
                 state.f[idx] = 0.0
                 break
         for i in np.flatnonzero(deferred):
             state.outcomes[i] = Outcome(level=None, reason=BELOW_MINIMUM)
             state.f[i] = 0.0
-        status = "optimal" if not state.timed_out else "feasible"
-        flows = self._tie_breaks(state.f, deferred)
+        flows = None if state.stopped == TIME_LIMIT else self._tie_breaks(state.f, deferred)
+        status = "optimal" if flows is not None and not state.stopped else "feasible"
         if flows is None:
-            status = "feasible"
             flows = self._fallback_flows(deferred)
         ra_flow, ma_flow = flows
         return EngineResult(
@@ -391,8 +405,8 @@ class Engine:
             while state.active.any():
                 self._level(state)
                 self._report(state)
-        except StopFilling:
-            self._stop(state)
+        except StopFilling as stop:
+            self._stop(state, stop.reason)
         return state
 
     def _level(self, state: _State) -> None:
@@ -499,7 +513,7 @@ class Engine:
             presolve=presolve,
         )
         if result.status == lpmod.TIME_LIMIT and limited:
-            raise StopFilling
+            raise StopFilling(TIME_LIMIT)
         return result
 
     def _test_blocked(self, rest: np.ndarray, level_duals: np.ndarray, t: float) -> np.ndarray:
@@ -587,24 +601,25 @@ class Engine:
                 }
             )
 
-    def _stop(self, state: _State) -> None:
+    def _stop(self, state: _State, reason: str) -> None:
         """Time is up: freeze the active requests at the last committed level (a point every LP so far
         has shown feasible)."""
         net, lp = self.net, self.lp
-        state.timed_out = True
+        state.stopped = reason
         rest = np.flatnonzero(state.active)
         values = np.minimum(1.0, net.weight[rest] * state.t)
         lp.floors(lp.slot[rest], values)
         state.f[rest] = values
         state.active[rest] = False
         for i in rest:
-            state.outcomes[i] = Outcome(level=state.t, reason=TIME_LIMIT)
+            state.outcomes[i] = Outcome(level=state.t, reason=reason)
 
     # -- tie-breaks ------------------------------------------------------------------------------------
 
     def _fallback_flows(self, deferred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """When the tie-break LPs fail: the flows of the last level LP (every constraint and every committed
-        floor holds in it), with deferred requests' arcs emptied; none at all before the first level."""
+        """When the time limit stopped filling (no tie-breaks then: they could overrun it) or the tie-break
+        LPs failed: the flows of the last level LP (every constraint and every committed floor holds
+        in it), with deferred requests' arcs emptied; none at all before the first level."""
         lp, net = self.lp, self.net
         kr = len(net.ra_req)
         if self.last_primal is None:
@@ -621,7 +636,7 @@ class Engine:
         net, lp = self.net, self.lp
         g = lp.glop
         fs = f[lp.req]
-        floor = fs * (1 - SLACK)
+        floor = floor_of(fs)
         need = np.where(fs > 0, net.minimum[lp.req] / net.demand[lp.req], 0.0)
         g.col_lb[lp.fcol] = np.minimum(fs, np.maximum(floor, need))
         g.col_ub[lp.fcol] = np.where(fs > 0, 1.0, 0.0)

@@ -6,14 +6,22 @@ verifies: a constraint is listed when its dual was strictly positive in the LP w
 another template table over the same parameters.
 
 Reasons: demand_met, lot_full, country_budget, cash_pool, no_headroom (blocked by the other requests'
-levels alone), not_eligible, no_compatible_lot, below_minimum (deferred), time_limit.
+levels alone), not_eligible, no_compatible_lot, below_minimum (deferred), time_limit, solver_stopped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .engine import BELOW_MINIMUM, DEMAND_MET, NO_HEADROOM, TIME_LIMIT, EngineResult, Outcome
+from .engine import (
+    BELOW_MINIMUM,
+    DEMAND_MET,
+    NO_HEADROOM,
+    SOLVER_STOPPED,
+    TIME_LIMIT,
+    EngineResult,
+    Outcome,
+)
 from .network import CASH_POOL, COUNTRY_BUDGET, EXCLUDED, LOT_FULL, NO_COMPATIBLE_LOT, NOT_ELIGIBLE, Network
 
 REGION_NAMES = {
@@ -42,6 +50,9 @@ TEMPLATES = {
     "weighted level.",
     TIME_LIMIT: _GOT + " The engine's time limit stopped the computation at this level; the request might "
     "have risen further.",
+    SOLVER_STOPPED: _GOT
+    + " The LP solver could not continue past this level, so the computation stopped here; the request "
+    "might have risen further.",
     NOT_ELIGIBLE: "Your request was not eligible this round (its review score or policy weight is 0), so it "
     "received no compute.",
     NO_COMPATIBLE_LOT: "No lot in this round matches your request's hardware, regions and the donors' "

@@ -9,6 +9,10 @@ update, which at 10,000 requests made warm re-solves 2 to 5 times slower. A solv
 or IMPRECISE) reports "failed"; after an abort MathOpt refuses the instance, so the next solve starts
 on a fresh one (from scratch). The caller decides how to retry.
 
+GLOP's IMPRECISE verdict (an optimal basis whose final check missed the 1e-6 solution tolerance) is
+taken as optimal: its solution still satisfies the constraints to about that tolerance, which the floors'
+slack (1e-7 relative, engine.py) and the final trim (decompose.py) absorb.
+
 Sign convention: MathOpt reports, for a maximisation, duals <= 0 on binding `>=` rows and >= 0 on binding
 `<=` rows (the change of the objective per unit increase of the row's bound). Callers read them as such.
 """
@@ -38,6 +42,7 @@ TIME_LIMIT = "time_limit"
 
 _REASONS = {
     result_pb2.TERMINATION_REASON_OPTIMAL: OPTIMAL,
+    result_pb2.TERMINATION_REASON_IMPRECISE: OPTIMAL,
     result_pb2.TERMINATION_REASON_INFEASIBLE: INFEASIBLE,
     result_pb2.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED: INFEASIBLE,
 }

@@ -94,7 +94,7 @@ def build(
         "requests": requests,
         "lots": lots,
         "countries": countries,
-        "cash": {"available_usd": sc.cash_usd, "spent_usd": spent, "shadow_price": result.cash_shadow},
+        "cash": {"available_usd": sc.cash_usd, "spent_usd": spent, "shadow_price": float(result.cash_shadow)},
         "stats": {
             "solve_seconds": solve_seconds,
             "levels": result.levels,

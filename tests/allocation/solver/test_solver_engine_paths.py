@@ -8,12 +8,19 @@ import pytest
 from solver_builders import country, load, lot, request, round_doc
 
 from allocation.solver import canonical_json, engine, solve
+from allocation.solver import lp as lpmod
 from allocation.solver.model import parse_scenario
 from allocation.solver.network import build_network, canonical
 
 
 def fulfilment(out):
     return {r["id"]: r["fulfilment"] for r in out["requests"]}
+
+
+def only_cost_failures(text):
+    """Every constraint holds; only the least-cash / least-co-financing tie-breaks may be missing."""
+    failures = [line for line in text.splitlines() if line.startswith("FAIL")]
+    return all("of pooled cash" in x or "co-financing owed" in x for x in failures)
 
 
 def test_per_request_test_lps_give_the_same_vector_as_dual_freezing(monkeypatch):
@@ -82,23 +89,53 @@ class SteppingClock:
 
 @pytest.mark.parametrize("limit", [0.5, 8.0])
 def test_time_limit_returns_a_feasible_allocation(limit, checker):
+    """Past the limit the engine skips the tie-break LPs too: constraints hold, costs need not be least."""
     doc = load("medium-200x40.json")
     out = solve(doc, time_limit=limit, clock=SteppingClock(1.0))
     assert out["status"] == "feasible"
     reasons = {r["explanation"]["reason"] for r in out["requests"]}
     assert "time_limit" in reasons
-    code, text = checker(doc, out, reference=fulfilment(out))
-    assert code == 0, text
+    _, text = checker(doc, out, reference=fulfilment(out))
+    assert only_cost_failures(text), text
 
 
 def test_time_limit_with_minimum_sizes_keeps_minimums(checker):
     doc = load("minimums-150x30.json")
     out = solve(doc, time_limit=6.0, clock=SteppingClock(1.0))
     assert out["status"] == "feasible"
-    code, text = checker(doc, out, reference=fulfilment(out))
-    assert code == 0, text
+    _, text = checker(doc, out, reference=fulfilment(out))
+    assert only_cost_failures(text), text
 
 
 def test_a_generous_time_limit_changes_nothing():
     doc = load("small-30x8.json")
     assert canonical_json(solve(doc, time_limit=600)) == canonical_json(solve(doc))
+
+
+def failing_after(monkeypatch, n_ok, *, tie_breaks_fail):
+    """Make GLOP fail on every solve after the first n_ok (level LPs only, or tie-breaks too)."""
+    real = lpmod.GlopModel.solve
+    calls = {"n": 0}
+
+    def flaky(self, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > n_ok and (self.maximize or tie_breaks_fail):
+            return lpmod.LpResult(status=lpmod.FAILED, objective=float("nan"), primal=None, duals=None)
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(lpmod.GlopModel, "solve", flaky)
+
+
+@pytest.mark.parametrize("tie_breaks_fail", [False, True])
+def test_solver_failure_returns_a_feasible_allocation(monkeypatch, checker, tie_breaks_fail):
+    doc = load("medium-200x40.json")
+    failing_after(monkeypatch, 12, tie_breaks_fail=tie_breaks_fail)
+    out = solve(doc)
+    assert out["status"] == "feasible"
+    assert "solver_stopped" in {r["explanation"]["reason"] for r in out["requests"]}
+    assert sum(r["allocated_h100e_hours"] for r in out["requests"]) > 0
+    code, text = checker(doc, out, reference=fulfilment(out))
+    if tie_breaks_fail:
+        assert only_cost_failures(text), text
+    else:
+        assert code == 0, text
