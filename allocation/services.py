@@ -283,6 +283,12 @@ def offer_withdraw(*, user, offer: Offer) -> Offer:
 # --- Compute requests and reviews ---------------------------------------------------------------
 
 
+def _check_request_fields(fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_REQUEST_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.", {"fields": sorted(unknown)})
+
+
 def _set_hardware(request: ComputeRequest, hardware: Iterable[HardwareType]) -> None:
     hardware = list(hardware)
     if not hardware:
@@ -295,9 +301,7 @@ def request_create(*, user, round_: Round, acceptable_hardware: Iterable[Hardwar
     """A ministry officer drafts a request for its own state in an open round."""
     ministry = _organisation_of(user, Role.MINISTRY_OFFICER, OrganisationKind.MINISTRY)
     round_ = _require_open(round_)
-    unknown = set(fields) - set(EDITABLE_REQUEST_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.", {"fields": sorted(unknown)})
+    _check_request_fields(fields)
     request = _save(ComputeRequest(round=round_, ministry=ministry, member_state=ministry.member_state,
                                    created_by=user, status=RequestStatus.DRAFT, **fields))
     _set_hardware(request, acceptable_hardware)
@@ -320,9 +324,7 @@ def request_update(
     if request.status != RequestStatus.DRAFT:
         raise InvalidTransition("Only a draft can be edited; withdraw and submit a new request instead.",
                                 {"status": request.status})
-    unknown = set(fields) - set(EDITABLE_REQUEST_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.", {"fields": sorted(unknown)})
+    _check_request_fields(fields)
     for name, value in fields.items():
         setattr(request, name, value)
     _save(request)
