@@ -1,0 +1,1 @@
+"""Forms of the allocation app's pages, one module per portal. Forms validate input; services change state."""
