@@ -16,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
+from alliance.cache import public_data_changed
 from alliance.exceptions import ApplicationError
 from allocation import scenario as scenario_doc
 from allocation.exceptions import InvalidTransition, NotPermitted, RoundNotReady
@@ -127,6 +128,7 @@ def round_create(
     policy: dict | None = None,
 ) -> Round:
     policy = policy_validate(policy if policy is not None else settings.GACP["DEFAULT_POLICY"])
+    public_data_changed()
     return _save(Round(call=call, number=number, title=title, opens_at=opens_at,
                        submission_deadline=submission_deadline, policy=policy))
 
@@ -154,6 +156,7 @@ def _round_transition(round_: Round, allowed: Iterable[str], target: str) -> Rou
     locked.status = target
     if target == RoundStatus.PUBLISHED:
         locked.published_at = timezone.now()
+    public_data_changed()
     return _save(locked)
 
 
@@ -240,6 +243,7 @@ def pledge_create(
         raise ValidationError({"cash_usd": ["A cash pledge needs a positive amount and no lots."]})
     pledge = _save(Pledge(donor=donor, round=round_, kind=kind, cash_usd=cash_usd, note=note, created_by=user))
     _build_lots(lots, pledge=pledge)
+    public_data_changed()
     return pledge
 
 
@@ -253,6 +257,7 @@ def pledge_withdraw(*, user, pledge: Pledge) -> Pledge:
     if pledge.status == Pledge.Status.WITHDRAWN:
         raise InvalidTransition("The pledge is already withdrawn.")
     pledge.status = Pledge.Status.WITHDRAWN
+    public_data_changed()
     return _save(pledge)
 
 
@@ -265,6 +270,7 @@ def offer_create(*, user, round_: Round, lots: list[dict], note: str = "") -> Of
         raise ValidationError({"lots": ["An offer needs at least one capacity lot."]})
     offer = _save(Offer(provider=provider, round=round_, note=note, created_by=user))
     _build_lots([{**lot, "provider": provider} for lot in lots], offer=offer)
+    public_data_changed()
     return offer
 
 
@@ -278,6 +284,7 @@ def offer_withdraw(*, user, offer: Offer) -> Offer:
     if offer.status == Offer.Status.WITHDRAWN:
         raise InvalidTransition("The offer is already withdrawn.")
     offer.status = Offer.Status.WITHDRAWN
+    public_data_changed()
     return _save(offer)
 
 
@@ -347,6 +354,7 @@ def request_submit(*, user, request: ComputeRequest) -> ComputeRequest:
         raise ValidationError({"acceptable_hardware": ["Choose at least one acceptable hardware type."]})
     request.status = RequestStatus.SUBMITTED
     request.submitted_at = timezone.now()
+    public_data_changed()
     return _save(request)
 
 
@@ -364,6 +372,7 @@ def request_withdraw(*, user, request: ComputeRequest) -> ComputeRequest:
     if round_.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
         raise InvalidTransition("The round is being allocated; the request can no longer be withdrawn.")
     request.status = RequestStatus.WITHDRAWN
+    public_data_changed()
     return _save(request)
 
 

@@ -186,3 +186,16 @@ def pytest_configure(config):
         from django.conf import settings
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache():
+    """Every test starts with no cached public page or open data (they are keyed by a version that
+    services bump; data made by factories would otherwise meet a page cached by an earlier test)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from alliance.cache import public_version_bump
+
+        public_version_bump()
+    yield
