@@ -164,8 +164,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task not acknowledged within the visibility timeout (its worker died: acks_late) is handed to another
 # worker. It must outlast the longest task (the hard time limit), or a slow solve would be started twice
 # (harmless, since runs are claimed by compare-and-set, but wasted); shorter means a faster recovery.
+# Workers look for such tasks every 10 s (one small Redis query; kombu's default throttle makes it ~100 s).
+# The socket timeouts make a broker that vanished mid-connection an error rather than a hung request.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 300)))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 300))),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 30,
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {

@@ -5,37 +5,8 @@ have produced.
 They need PostgreSQL (row locks and real concurrent transactions; SQLite serialises every writer). Outside
 CI they skip, with the reason, on another database; in CI (``CI=true``) that is a failure.
 """
-import os
 import threading
 from dataclasses import dataclass
-
-import pytest
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL is required for the concurrency tests in CI: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def postgres(transactional_db):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        _unavailable("DATABASE_URL does not point to PostgreSQL")
-    return connection
-
-
-@pytest.fixture
-def no_dispatch(monkeypatch):
-    """Solves are frozen and committed but not sent to a queue: the ids that would have been sent are
-    recorded (and a worker of another test can never pick them up)."""
-    from allocation.tasks import solve_round_task
-
-    sent: list[int] = []
-    monkeypatch.setattr(solve_round_task, "delay", lambda run_id: sent.append(run_id))
-    return sent
 
 
 @dataclass
