@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.serializers import CharField, Serializer
 
 from alliance.api import ErrorSerializer, RedocView, api_not_found
+from alliance.cache import cache_public_api
 from allocation.api import capacity, compute_requests, published, rounds
 from members import api as members_api
 
@@ -71,8 +72,9 @@ urlpatterns = [
     path("reviews/", compute_requests.ReviewListApi.as_view(), name="review-list"),
     path("reviews/<int:review_id>/", compute_requests.ReviewDetailApi.as_view(), name="review-detail"),
     # Open data
-    path("published/allocations/", published.PublishedAllocationListApi.as_view(), name="published-allocations"),
-    path("published/summary/", published.PublishedSummaryApi.as_view(), name="published-summary"),
+    path("published/allocations/", cache_public_api(published.PublishedAllocationListApi.as_view()),
+         name="published-allocations"),
+    path("published/summary/", cache_public_api(published.PublishedSummaryApi.as_view()), name="published-summary"),
     # ReDoc without CDN fonts; shadows the stock view routed after this include in alliance/urls.py.
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     # Anything else under /api/ (e.g. /api/requests/abc/) is a JSON 404, or a 308 to the path with its

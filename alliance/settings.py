@@ -161,17 +161,40 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("GACP_SOLVE_TIME_LIMIT", "900")) + 60
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("GACP_SOLVE_TIME_LIMIT", "900")) + 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task not acknowledged within the visibility timeout (its worker died: acks_late) is handed to another
+# worker. It must outlast the longest task (the hard time limit), or a slow solve would be started twice
+# (harmless, since runs are claimed by compare-and-set, but wasted); shorter means a faster recovery.
+# Workers look for such tasks every 10 s (one small Redis query; kombu's default throttle makes it ~100 s).
+# The socket timeouts make a broker that vanished mid-connection an error rather than a hung request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 300))),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 30,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "recover-stale-allocation-runs": {"task": "allocation.tasks.runs_recover_stale", "schedule": 600.0},
 }
 
+# The cache (public pages, open data, API throttles): Redis in production, through django-redis with
+# IGNORE_EXCEPTIONS so that Redis being down makes every read a miss instead of an error (alliance/cache.py).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_CACHE_URL"]}
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": os.environ["REDIS_CACHE_URL"],
+        "KEY_PREFIX": "gacp",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("REDIS_CACHE_CONNECT_TIMEOUT", "0.25")),
+            "SOCKET_TIMEOUT": float(os.environ.get("REDIS_CACHE_TIMEOUT", "0.5")),
+        },
+    }
     if os.environ.get("REDIS_CACHE_URL")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gacp"}
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -255,4 +278,7 @@ GACP = {
     },
     "SOLVE_TIME_LIMIT_SECONDS": int(os.environ.get("GACP_SOLVE_TIME_LIMIT", "900")),
     "COFINANCING_DUE_DAYS": int(os.environ.get("GACP_COFINANCING_DUE_DAYS", "180")),
+    # How long a cached public page or open-data answer may be kept (changes made through the services
+    # invalidate it at once; this bounds anything else).
+    "PUBLIC_CACHE_SECONDS": int(os.environ.get("GACP_PUBLIC_CACHE_SECONDS", "300")),
 }

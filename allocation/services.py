@@ -16,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
+from alliance.cache import public_data_changed
 from alliance.exceptions import ApplicationError
 from allocation import scenario as scenario_doc
 from allocation.exceptions import InvalidTransition, NotPermitted, RoundNotReady
@@ -127,6 +128,7 @@ def round_create(
     policy: dict | None = None,
 ) -> Round:
     policy = policy_validate(policy if policy is not None else settings.GACP["DEFAULT_POLICY"])
+    public_data_changed()
     return _save(Round(call=call, number=number, title=title, opens_at=opens_at,
                        submission_deadline=submission_deadline, policy=policy))
 
@@ -154,6 +156,7 @@ def _round_transition(round_: Round, allowed: Iterable[str], target: str) -> Rou
     locked.status = target
     if target == RoundStatus.PUBLISHED:
         locked.published_at = timezone.now()
+    public_data_changed()
     return _save(locked)
 
 
@@ -172,6 +175,7 @@ def round_reopen(*, round_: Round, user=None) -> Round:
 @transaction.atomic
 def country_budget_set(*, round_: Round, member_state: MemberState, budget_usd: Decimal | None) -> None:
     """A state's co-financing commitment for the round (None removes the limit)."""
+    _lock(Round, round_.pk)  # two settings of the same budget queue here instead of inserting it twice
     if budget_usd is None:
         CountryBudget.objects.filter(round=round_, member_state=member_state).delete()
         return
@@ -239,6 +243,7 @@ def pledge_create(
         raise ValidationError({"cash_usd": ["A cash pledge needs a positive amount and no lots."]})
     pledge = _save(Pledge(donor=donor, round=round_, kind=kind, cash_usd=cash_usd, note=note, created_by=user))
     _build_lots(lots, pledge=pledge)
+    public_data_changed()
     return pledge
 
 
@@ -252,6 +257,7 @@ def pledge_withdraw(*, user, pledge: Pledge) -> Pledge:
     if pledge.status == Pledge.Status.WITHDRAWN:
         raise InvalidTransition("The pledge is already withdrawn.")
     pledge.status = Pledge.Status.WITHDRAWN
+    public_data_changed()
     return _save(pledge)
 
 
@@ -264,6 +270,7 @@ def offer_create(*, user, round_: Round, lots: list[dict], note: str = "") -> Of
         raise ValidationError({"lots": ["An offer needs at least one capacity lot."]})
     offer = _save(Offer(provider=provider, round=round_, note=note, created_by=user))
     _build_lots([{**lot, "provider": provider} for lot in lots], offer=offer)
+    public_data_changed()
     return offer
 
 
@@ -277,6 +284,7 @@ def offer_withdraw(*, user, offer: Offer) -> Offer:
     if offer.status == Offer.Status.WITHDRAWN:
         raise InvalidTransition("The offer is already withdrawn.")
     offer.status = Offer.Status.WITHDRAWN
+    public_data_changed()
     return _save(offer)
 
 
@@ -346,6 +354,7 @@ def request_submit(*, user, request: ComputeRequest) -> ComputeRequest:
         raise ValidationError({"acceptable_hardware": ["Choose at least one acceptable hardware type."]})
     request.status = RequestStatus.SUBMITTED
     request.submitted_at = timezone.now()
+    public_data_changed()
     return _save(request)
 
 
@@ -358,9 +367,12 @@ def request_withdraw(*, user, request: ComputeRequest) -> ComputeRequest:
     if request.status not in WITHDRAWABLE:
         raise InvalidTransition("A request can be withdrawn only before the round is allocated.",
                                 {"status": request.status})
-    if request.round.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
+    # Locked: a solve freezing the round's requests at this moment either sees the withdrawal or refuses it.
+    round_ = _lock(Round, request.round_id)
+    if round_.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
         raise InvalidTransition("The round is being allocated; the request can no longer be withdrawn.")
     request.status = RequestStatus.WITHDRAWN
+    public_data_changed()
     return _save(request)
 
 
@@ -503,7 +515,11 @@ def run_execute(*, run_id: int, time_limit: float | None = None) -> AllocationRu
 
 @transaction.atomic
 def _run_fail(run_id: int, message: str) -> AllocationRun:
+    """Fail a run still queued or running, and free its round; a run that has finished meanwhile (the
+    stale-run job lists runs before failing them) keeps its result."""
     run = _lock(AllocationRun, run_id)
+    if run.status not in (AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING):
+        return run
     run.status = AllocationRun.Status.FAILED
     run.error = message
     run.finished_at = timezone.now()
@@ -603,10 +619,13 @@ def runs_fail_stale() -> int:
 def run_approve(*, run: AllocationRun, user=None) -> AllocationRun:
     """The secretariat approves one succeeded run as the round's decision (replacing any other)."""
     _require_secretariat(user)
-    run = _lock(AllocationRun, run.pk)
-    round_ = _lock(Round, run.round_id)
+    # The round first, then the run: approvals of one round queue on the round's row, so two of them never
+    # hold each other's runs (the previously approved run is updated below); and a solving round is refused
+    # before any run is locked, since the worker storing a run holds the run, then the round.
+    round_ = _lock(Round, AllocationRun.objects.values_list("round_id", flat=True).get(pk=run.pk))
     if round_.status != RoundStatus.SOLVED:
         raise InvalidTransition("Only a run of a solved round can be approved.", {"status": round_.status})
+    run = _lock(AllocationRun, run.pk)
     if run.status != AllocationRun.Status.SUCCEEDED:
         raise InvalidTransition("Only a succeeded run can be approved.", {"run_status": run.status})
     round_.runs.filter(is_approved=True).exclude(pk=run.pk).update(is_approved=False)

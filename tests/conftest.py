@@ -186,3 +186,46 @@ def pytest_configure(config):
         from django.conf import settings
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache():
+    """Every test starts with no cached public page or open data (they are keyed by a version that
+    services bump; data made by factories would otherwise meet a page cached by an earlier test)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from alliance.cache import public_version_bump
+
+        public_version_bump()
+    yield
+
+
+def services_unavailable(reason: str):
+    """Skip a test whose services (PostgreSQL, Redis) are absent; in CI (``CI=true``) fail it instead."""
+    import os
+
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL and Redis are required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(transactional_db):
+    """A test on PostgreSQL with real commits (row locks, concurrent transactions); skipped elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        services_unavailable("DATABASE_URL does not point to PostgreSQL")
+    return connection
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch):
+    """Solves are frozen and committed but not sent to a queue: the ids that would have been sent are
+    recorded (and a worker of another test can never pick them up)."""
+    from allocation.tasks import solve_round_task
+
+    sent: list[int] = []
+    monkeypatch.setattr(solve_round_task, "delay", lambda run_id: sent.append(run_id))
+    return sent

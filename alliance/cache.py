@@ -1,0 +1,136 @@
+"""Caching of what the public reads: the home page, the dashboard and the open-data API.
+
+Entries are keyed by a *version* of the public data. Every service that changes what the public sees (a
+round created, closed, reopened or published; a pledge or offer made or withdrawn; a request submitted or
+withdrawn) calls ``public_data_changed()``, which bumps the version once its transaction has committed, so
+the next reader computes afresh; entries of older versions are never read again and expire after
+``GACP["PUBLIC_CACHE_SECONDS"]``, which also bounds how stale anything else can be (reference data loaded by
+a command, say).
+
+The cache is a convenience, never a dependency: in production it is Redis (``REDIS_CACHE_URL``) through
+django-redis with ``IGNORE_EXCEPTIONS``, so with Redis down every read is a miss and pages are computed as if
+there were no cache.
+
+Pages are cached only for visitors without a session (the anonymous public: the page is the same for all
+of them). Each page holds a CSRF token in its language form; the cached copy keeps a placeholder in its
+place and every visitor gets a token of their own (and the matching cookie), exactly as on an uncached page.
+"""
+import functools
+import hashlib
+import logging
+import re
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "public:version"
+CSRF_INPUT = re.compile(rb'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(")')
+CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+KEPT_HEADERS = ("Content-Type", "Content-Language", "Vary", "Allow")
+
+
+def _timeout() -> int:
+    return settings.GACP["PUBLIC_CACHE_SECONDS"]
+
+
+def public_version() -> int:
+    """The current version of the public data. Starts from the clock, so a version key lost with a Redis
+    restart never comes back as a number whose old entries are still stored."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version if version is not None else 0
+
+
+def public_version_bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet (or it was evicted): start a new one
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def public_data_changed() -> None:
+    """Called by services that change what the public sees: invalidate once the change is committed."""
+    transaction.on_commit(public_version_bump)
+
+
+def _key(kind: str, request) -> str:
+    query = urlencode(sorted(request.GET.lists()), doseq=True)
+    accept = request.headers.get("Accept", "") if kind == "api" else ""
+    identity = "\n".join([request.path, query, accept, translation.get_language() or ""])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return f"public:{kind}:{public_version()}:{digest}"
+
+
+def _store(key: str, response, content: bytes) -> None:
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    cache.set(key, {"status": response.status_code, "content": content, "headers": headers}, _timeout())
+
+
+def _replay(entry: dict, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, status=entry["status"])
+    for name, value in entry["headers"].items():
+        response[name] = value
+    return response
+
+
+def _has_session(request) -> bool:
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
+
+
+def cache_public_page(view):
+    """Serve a page to the anonymous public from the cache (see the module's docstring)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or _has_session(request):
+            return view(request, *args, **kwargs)
+        key = _key("page", request)
+        entry = cache.get(key)
+        if entry is not None:
+            token = get_token(request).encode()
+            response = _replay(entry, entry["content"].replace(CSRF_PLACEHOLDER, token))
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies.keys() - {"csrftoken"}:
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            _store(key, response, CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content))
+        return response
+
+    return wrapper
+
+
+def cache_public_api(view):
+    """Serve a public API endpoint's JSON from the cache: the same for every caller, keyed by path, query
+    and the negotiated format. Only successful JSON answers are kept (the browsable HTML holds the
+    caller's own session details and is always rendered afresh)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        key = _key("api", request)
+        entry = cache.get(key)
+        if entry is not None:
+            return _replay(entry, entry["content"])
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
+            _store(key, response, response.content)
+        return response
+
+    return wrapper
