@@ -8,6 +8,7 @@ from rest_framework.serializers import CharField, Serializer
 from alliance.api import ErrorSerializer, RedocView, api_not_found
 from alliance.cache import cache_public_api
 from allocation.api import capacity, compute_requests, published, rounds
+from audit import api as audit_api
 from members import api as members_api
 
 
@@ -75,6 +76,9 @@ urlpatterns = [
     path("published/allocations/", cache_public_api(published.PublishedAllocationListApi.as_view()),
          name="published-allocations"),
     path("published/summary/", cache_public_api(published.PublishedSummaryApi.as_view()), name="published-summary"),
+    # Audit trail
+    path("audit/", audit_api.AuditEntryListApi.as_view(), name="audit-list"),
+    path("audit/verify/", audit_api.AuditVerifyApi.as_view(), name="audit-verify"),
     # ReDoc without CDN fonts; shadows the stock view routed after this include in alliance/urls.py.
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     # Anything else under /api/ (e.g. /api/requests/abc/) is a JSON 404, or a 308 to the path with its

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "members",
     "allocation",
+    "audit",
     "alliance",
 ]
 
@@ -218,6 +219,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("GACP_API_ANON_RATE", "600/minute"),
         "user": os.environ.get("GACP_API_USER_RATE", "3000/minute"),
+        # recomputing the audit chain reads every entry: a scoped, lower rate
+        "audit_verify": os.environ.get("GACP_API_AUDIT_VERIFY_RATE", "30/minute"),
     },
 }
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("allocation.urls")),
+    path("", include("audit.urls")),
     path("", include("alliance.page_urls")),
 ]

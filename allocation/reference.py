@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from allocation.models import HardwareType
+from audit.services import audit_record
 
 DATA_DIR = settings.BASE_DIR / "data"
 ACCELERATORS_FILE = "accelerator_specs_core.csv"
@@ -52,5 +53,6 @@ def hardware_types_load(*, data_dir: Path = DATA_DIR) -> int:
         hardware.tdp_w = int(tdp) if tdp is not None else None
         hardware.full_clean()
         hardware.save()
+        audit_record(action="hardware_type_load", obj=hardware, only_if_changed=True)
         loaded += 1
     return loaded

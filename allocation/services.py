@@ -5,6 +5,7 @@ before saving, locks the rows whose status it changes, and refuses with an ``App
 subclass that names what is wrong.
 """
 import datetime
+import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from allocation.models import (
     RoundStatus,
 )
 from allocation.selectors import is_reviewer, is_secretariat, membership_of
+from audit.services import audit_fields, audit_record
 from members.models import MemberState, Organisation, OrganisationKind, Role
 
 logger = logging.getLogger(__name__)
@@ -81,8 +83,10 @@ def _save(instance):
 
 
 @transaction.atomic
-def call_create(*, title: str, description: str = "") -> Call:
-    return _save(Call(title=title, description=description))
+def call_create(*, title: str, description: str = "", user=None) -> Call:
+    call = _save(Call(title=title, description=description))
+    audit_record(action="call_create", actor=user, obj=call)
+    return call
 
 
 def policy_validate(policy: dict) -> dict:
@@ -125,12 +129,14 @@ def policy_validate(policy: dict) -> dict:
 @transaction.atomic
 def round_create(
     *, call: Call, number: int, title: str, opens_at: datetime.datetime, submission_deadline: datetime.datetime,
-    policy: dict | None = None,
+    policy: dict | None = None, user=None,
 ) -> Round:
     policy = policy_validate(policy if policy is not None else settings.GACP["DEFAULT_POLICY"])
+    round_ = _save(Round(call=call, number=number, title=title, opens_at=opens_at,
+                         submission_deadline=submission_deadline, policy=policy))
+    audit_record(action="round_create", actor=user, obj=round_)
     public_data_changed()
-    return _save(Round(call=call, number=number, title=title, opens_at=opens_at,
-                       submission_deadline=submission_deadline, policy=policy))
+    return round_
 
 
 @transaction.atomic
@@ -141,7 +147,9 @@ def round_set_policy(*, round_: Round, policy: dict, user=None) -> Round:
     if round_.status in (RoundStatus.SOLVING, RoundStatus.PUBLISHED):
         raise InvalidTransition(f"The policy of a {round_.get_status_display().lower()} round cannot change.")
     round_.policy = policy_validate(policy)
-    return _save(round_)
+    _save(round_)
+    audit_record(action="round_set_policy", actor=user, obj=round_)
+    return round_
 
 
 def _round_transition(round_: Round, allowed: Iterable[str], target: str) -> Round:
@@ -163,27 +171,34 @@ def _round_transition(round_: Round, allowed: Iterable[str], target: str) -> Rou
 @transaction.atomic
 def round_close(*, round_: Round, user=None) -> Round:
     _require_secretariat(user)
-    return _round_transition(round_, [RoundStatus.OPEN], RoundStatus.CLOSED)
+    round_ = _round_transition(round_, [RoundStatus.OPEN], RoundStatus.CLOSED)
+    audit_record(action="round_close", actor=user, obj=round_)
+    return round_
 
 
 @transaction.atomic
 def round_reopen(*, round_: Round, user=None) -> Round:
     _require_secretariat(user)
-    return _round_transition(round_, [RoundStatus.CLOSED], RoundStatus.OPEN)
+    round_ = _round_transition(round_, [RoundStatus.CLOSED], RoundStatus.OPEN)
+    audit_record(action="round_reopen", actor=user, obj=round_)
+    return round_
 
 
 @transaction.atomic
-def country_budget_set(*, round_: Round, member_state: MemberState, budget_usd: Decimal | None) -> None:
+def country_budget_set(*, round_: Round, member_state: MemberState, budget_usd: Decimal | None, user=None) -> None:
     """A state's co-financing commitment for the round (None removes the limit)."""
     _lock(Round, round_.pk)  # two settings of the same budget queue here instead of inserting it twice
+    existing = CountryBudget.objects.select_for_update().filter(round=round_, member_state=member_state).first()
     if budget_usd is None:
-        CountryBudget.objects.filter(round=round_, member_state=member_state).delete()
+        if existing is not None:
+            audit_record(action="country_budget_set", actor=user, obj=existing,
+                         before={"budget_usd": existing.budget_usd}, after={"budget_usd": None})
+            existing.delete()
         return
-    budget = CountryBudget.objects.filter(round=round_, member_state=member_state).first() or CountryBudget(
-        round=round_, member_state=member_state
-    )
+    budget = existing or CountryBudget(round=round_, member_state=member_state)
     budget.budget_usd = budget_usd
     _save(budget)
+    audit_record(action="country_budget_set", actor=user, obj=budget)
 
 
 # --- Pledges and offers -------------------------------------------------------------------------
@@ -242,7 +257,8 @@ def pledge_create(
     if kind == Pledge.Kind.CASH and (lots or cash_usd is None or cash_usd <= 0):
         raise ValidationError({"cash_usd": ["A cash pledge needs a positive amount and no lots."]})
     pledge = _save(Pledge(donor=donor, round=round_, kind=kind, cash_usd=cash_usd, note=note, created_by=user))
-    _build_lots(lots, pledge=pledge)
+    built = _build_lots(lots, pledge=pledge)
+    audit_record(action="pledge_create", actor=user, obj=pledge, extra={"lots": [audit_fields(lot) for lot in built]})
     public_data_changed()
     return pledge
 
@@ -257,8 +273,10 @@ def pledge_withdraw(*, user, pledge: Pledge) -> Pledge:
     if pledge.status == Pledge.Status.WITHDRAWN:
         raise InvalidTransition("The pledge is already withdrawn.")
     pledge.status = Pledge.Status.WITHDRAWN
+    _save(pledge)
+    audit_record(action="pledge_withdraw", actor=user, obj=pledge)
     public_data_changed()
-    return _save(pledge)
+    return pledge
 
 
 @transaction.atomic
@@ -269,7 +287,8 @@ def offer_create(*, user, round_: Round, lots: list[dict], note: str = "") -> Of
     if not lots:
         raise ValidationError({"lots": ["An offer needs at least one capacity lot."]})
     offer = _save(Offer(provider=provider, round=round_, note=note, created_by=user))
-    _build_lots([{**lot, "provider": provider} for lot in lots], offer=offer)
+    built = _build_lots([{**lot, "provider": provider} for lot in lots], offer=offer)
+    audit_record(action="offer_create", actor=user, obj=offer, extra={"lots": [audit_fields(lot) for lot in built]})
     public_data_changed()
     return offer
 
@@ -284,8 +303,10 @@ def offer_withdraw(*, user, offer: Offer) -> Offer:
     if offer.status == Offer.Status.WITHDRAWN:
         raise InvalidTransition("The offer is already withdrawn.")
     offer.status = Offer.Status.WITHDRAWN
+    _save(offer)
+    audit_record(action="offer_withdraw", actor=user, obj=offer)
     public_data_changed()
-    return _save(offer)
+    return offer
 
 
 # --- Compute requests and reviews ---------------------------------------------------------------
@@ -313,6 +334,8 @@ def request_create(*, user, round_: Round, acceptable_hardware: Iterable[Hardwar
     request = _save(ComputeRequest(round=round_, ministry=ministry, member_state=ministry.member_state,
                                    created_by=user, status=RequestStatus.DRAFT, **fields))
     _set_hardware(request, acceptable_hardware)
+    audit_record(action="request_create", actor=user, obj=request,
+                 extra={"acceptable_hardware": sorted(request.acceptable_hardware.values_list("key", flat=True))})
     return request
 
 
@@ -338,6 +361,9 @@ def request_update(
     _save(request)
     if acceptable_hardware is not None:
         _set_hardware(request, acceptable_hardware)
+    audit_record(action="request_update", actor=user, obj=request,
+                 extra={"acceptable_hardware": sorted(request.acceptable_hardware.values_list("key", flat=True))}
+                 if acceptable_hardware is not None else None)
     return request
 
 
@@ -354,8 +380,10 @@ def request_submit(*, user, request: ComputeRequest) -> ComputeRequest:
         raise ValidationError({"acceptable_hardware": ["Choose at least one acceptable hardware type."]})
     request.status = RequestStatus.SUBMITTED
     request.submitted_at = timezone.now()
+    _save(request)
+    audit_record(action="request_submit", actor=user, obj=request)
     public_data_changed()
-    return _save(request)
+    return request
 
 
 WITHDRAWABLE = (RequestStatus.DRAFT, RequestStatus.SUBMITTED, RequestStatus.ELIGIBLE, RequestStatus.SCORED)
@@ -372,8 +400,10 @@ def request_withdraw(*, user, request: ComputeRequest) -> ComputeRequest:
     if round_.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
         raise InvalidTransition("The round is being allocated; the request can no longer be withdrawn.")
     request.status = RequestStatus.WITHDRAWN
+    _save(request)
+    audit_record(action="request_withdraw", actor=user, obj=request)
     public_data_changed()
-    return _save(request)
+    return request
 
 
 @transaction.atomic
@@ -386,7 +416,9 @@ def request_set_eligibility(*, user, request: ComputeRequest, eligible: bool, no
         raise ValidationError({"note": ["Say why the request is not eligible."]})
     request.status = RequestStatus.ELIGIBLE if eligible else RequestStatus.INELIGIBLE
     request.eligibility_note = note.strip()
-    return _save(request)
+    _save(request)
+    audit_record(action="request_set_eligibility", actor=user, obj=request)
+    return request
 
 
 @transaction.atomic
@@ -404,6 +436,10 @@ def review_submit(*, user, request: ComputeRequest, score: Decimal, comments: st
     request.score = Decimal(mean).quantize(Decimal("0.001"))
     request.status = RequestStatus.SCORED
     _save(request)
+    # two entries: the review itself (blind: read by the secretariat and its author), and what it did to the
+    # request (read by the requesting state)
+    audit_record(action="review_submit", actor=user, obj=review)
+    audit_record(action="request_score", actor=user, obj=request, extra={"reviews": request.reviews.count()})
     return review
 
 
@@ -448,8 +484,11 @@ def round_enqueue_solve(*, round_: Round, user=None) -> AllocationRun:
     run = _save(AllocationRun(round=locked, created_by=user, scenario=document,
                               scenario_sha256=scenario_doc.scenario_sha256(document),
                               progress={"levels": 0, "state": "queued"}))
+    previous_status = locked.status
     locked.status = RoundStatus.SOLVING
     _save(locked)
+    audit_record(action="round_solve", actor=user, obj=run,
+                 extra={"scenario_sha256": run.scenario_sha256, "round_status": [previous_status, locked.status]})
     transaction.on_commit(lambda: _dispatch(solve_round_task, run.id))
     return run
 
@@ -465,11 +504,17 @@ def _dispatch(task, run_id: int) -> None:
                           "Try again when the queue is back.")
 
 
+@transaction.atomic
 def _claim_run(run_id: int) -> bool:
     """Compare-and-set the run to running; False when another execution already finished it."""
+    started_at = timezone.now()
     claimed = AllocationRun.objects.filter(
         id=run_id, status__in=[AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING]
-    ).update(status=AllocationRun.Status.RUNNING, started_at=timezone.now())
+    ).update(status=AllocationRun.Status.RUNNING, started_at=started_at)
+    if claimed == 1:
+        round_id = AllocationRun.objects.filter(id=run_id).values_list("round_id", flat=True).first()
+        audit_record(action="run_start", object_type="allocation.allocationrun", object_id=run_id, round_id=round_id,
+                     after={"status": AllocationRun.Status.RUNNING, "started_at": started_at})
     return claimed == 1
 
 
@@ -530,6 +575,7 @@ def _run_fail(run_id: int, message: str) -> AllocationRun:
         solved_before = round_.runs.filter(status=AllocationRun.Status.SUCCEEDED).exists()
         round_.status = RoundStatus.SOLVED if solved_before else RoundStatus.CLOSED
         round_.save()
+    audit_record(action="run_fail", obj=run, extra={"error": message, "round_status": round_.status})
     logger.warning("Run %s of round %s failed: %s", run_id, run.round_id, message)
     return run
 
@@ -600,6 +646,14 @@ def _run_store(run_id: int, output: dict) -> AllocationRun:
     round_ = _lock(Round, run.round_id)
     round_.status = RoundStatus.SOLVED
     round_.save()
+    audit_record(action="run_store", obj=run, extra={
+        "scenario_sha256": run.scenario_sha256,
+        "output_sha256": hashlib.sha256(scenario_doc.scenario_bytes(output)).hexdigest(),
+        "lines": len(output["allocations"]),
+        "results": len(output["requests"]),
+        "cofinancing_usd": {c["iso3"]: str(_money(c["cofinancing_usd"])) for c in output["countries"]
+                            if c["cofinancing_usd"] > 0},
+    })
     return run
 
 
@@ -628,9 +682,12 @@ def run_approve(*, run: AllocationRun, user=None) -> AllocationRun:
     run = _lock(AllocationRun, run.pk)
     if run.status != AllocationRun.Status.SUCCEEDED:
         raise InvalidTransition("Only a succeeded run can be approved.", {"run_status": run.status})
-    round_.runs.filter(is_approved=True).exclude(pk=run.pk).update(is_approved=False)
+    replaced = list(round_.runs.filter(is_approved=True).exclude(pk=run.pk).values_list("pk", flat=True))
+    round_.runs.filter(pk__in=replaced).update(is_approved=False)
     run.is_approved = True
     run.save(update_fields=["is_approved"])
+    audit_record(action="run_approve", actor=user, obj=run,
+                 extra={"scenario_sha256": run.scenario_sha256, "replaced_runs": replaced})
     return run
 
 
@@ -643,11 +700,17 @@ def round_publish(*, round_: Round, user=None) -> Round:
     if run is None:
         raise InvalidTransition("Approve one run of the round before publishing it.")
     published = _round_transition(locked, [RoundStatus.SOLVED], RoundStatus.PUBLISHED)
+    answered = {RequestStatus.ALLOCATED: [], RequestStatus.DEFERRED: []}
     for result in run.results.select_related("request"):
         request = result.request
         if request.status in (RequestStatus.SCORED, RequestStatus.ELIGIBLE):
             request.status = RequestStatus.ALLOCATED if result.allocated_h100e_hours > 0 else RequestStatus.DEFERRED
             request.save(update_fields=["status", "updated_at"])
+            answered[request.status].append(request.pk)
+    audit_record(action="round_publish", actor=user, obj=published, extra={
+        "run": run.pk, "scenario_sha256": run.scenario_sha256,
+        "requests_allocated": answered[RequestStatus.ALLOCATED], "requests_deferred": answered[RequestStatus.DEFERRED],
+    })
     return published
 
 
@@ -668,12 +731,16 @@ def _answer_award(user, request: ComputeRequest, target: str) -> ComputeRequest:
 
 @transaction.atomic
 def allocation_accept(*, user, request: ComputeRequest) -> ComputeRequest:
-    return _answer_award(user, request, RequestStatus.ACCEPTED)
+    request = _answer_award(user, request, RequestStatus.ACCEPTED)
+    audit_record(action="allocation_accept", actor=user, obj=request)
+    return request
 
 
 @transaction.atomic
 def allocation_decline(*, user, request: ComputeRequest) -> ComputeRequest:
-    return _answer_award(user, request, RequestStatus.DECLINED)
+    request = _answer_award(user, request, RequestStatus.DECLINED)
+    audit_record(action="allocation_decline", actor=user, obj=request)
+    return request
 
 
 @transaction.atomic
@@ -688,4 +755,7 @@ def obligation_record_payment(*, obligation: CofinancingObligation, amount_usd: 
                                               f"({obligation.outstanding_usd} US$)."]})
     obligation.paid_usd += amount_usd
     obligation.paid_at = paid_on
-    return _save(obligation)
+    _save(obligation)
+    audit_record(action="obligation_record_payment", actor=user, obj=obligation,
+                 extra={"payment_usd": amount_usd, "paid_on": paid_on})
+    return obligation

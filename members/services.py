@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from alliance.exceptions import ApplicationError
+from audit.services import audit_record
 from members import cofinancing
 from members.models import (
     CofinancingPhase,
@@ -98,12 +99,15 @@ def member_states_load(*, data_dir: Path = DATA_DIR) -> int:
             state.phase_source = decision.source
         state.full_clean()
         state.save()
+        audit_record(action="member_state_load", obj=state, only_if_changed=True)
         loaded += 1
     return loaded
 
 
 @transaction.atomic
-def member_state_override_phase(*, state: MemberState, phase: str, years_in_phase: int, reason: str) -> MemberState:
+def member_state_override_phase(
+    *, state: MemberState, phase: str, years_in_phase: int, reason: str, user=None
+) -> MemberState:
     """The secretariat sets a state's co-financing phase by hand; the reason is kept."""
     if phase not in CofinancingPhase.values:
         raise ApplicationError(f"Unknown co-financing phase {phase!r}.", {"phase": CofinancingPhase.values})
@@ -117,34 +121,38 @@ def member_state_override_phase(*, state: MemberState, phase: str, years_in_phas
     state.phase_override_reason = reason.strip()
     state.full_clean()
     state.save()
+    audit_record(action="member_state_override_phase", actor=user, obj=state)
     return state
 
 
 @transaction.atomic
 def organisation_create(
-    *, name: str, kind: str, member_state: MemberState | None = None, website: str = ""
+    *, name: str, kind: str, member_state: MemberState | None = None, website: str = "", user=None
 ) -> Organisation:
     organisation = Organisation(name=name, kind=kind, member_state=member_state, website=website)
     organisation.full_clean()
     organisation.save()
+    audit_record(action="organisation_create", actor=user, obj=organisation)
     return organisation
 
 
 @transaction.atomic
 def person_create(
     *, username: str, password: str, organisation: Organisation, role: str, email: str = "",
-    first_name: str = "", last_name: str = "",
+    first_name: str = "", last_name: str = "", user=None,
 ) -> Membership:
     """A user account with its membership of one organisation in one role."""
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise ApplicationError(f"The username {username!r} is taken.", {"field": "username"})
-    user = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
-    validate_password(password, user)
-    user.set_password(password)
-    user.full_clean()
-    user.save()
-    membership = Membership(user=user, organisation=organisation, role=role)
+    person = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
+    validate_password(password, person)
+    person.set_password(password)
+    person.full_clean()
+    person.save()
+    membership = Membership(user=person, organisation=organisation, role=role)
     membership.full_clean()
     membership.save()
+    audit_record(action="person_create", actor=user, obj=person,
+                 extra={"organisation": organisation.pk, "role": role})
     return membership
