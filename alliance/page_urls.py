@@ -1,4 +1,5 @@
-"""Site-wide pages, included by alliance/urls.py at "": home, public dashboard, login and logout."""
+"""Site-wide pages, included by alliance/urls.py at "": home, public dashboard, awards, open data, login and
+logout."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -7,6 +8,9 @@ from alliance import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/awards/", views.awards, name="awards"),
+    path("open-data/", views.open_data, name="open-data"),
+    path("open-data/<slug:table>.<str:extension>", views.open_data_download, name="open-data-download"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="registration/login.html"),
