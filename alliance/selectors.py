@@ -5,18 +5,40 @@ needed under several groupings, one grouped query returns a few hundred aggregat
 and state, or per region and hardware) and those are folded in Python: the cost stays one scan of the
 big tables however many allocation lines a round has.
 
-Visibility rules, shared by the pages and anyone else who needs them:
+Visibility rules, shared by the pages, the open data and anyone else who needs them:
 
+* the dashboard, the awards table and the open data read *published* rounds only: nothing of a round
+  that is open, under review, being solved or solved but not yet published appears there;
 * capacity counts when it is a lot of a *confirmed* pledge or of a *published* offer (drafts and
-  withdrawals are not public commitments), in any round;
-* allocations count only from the approved run of a *published* round;
-* requested compute counts the requests of published rounds that were submitted and not withdrawn.
+  withdrawals are not public commitments);
+* allocations count only from the approved run of a published round (``AllocationLine``);
+* requested compute counts the requests that run decided on (its ``RequestResult`` rows: requests
+  found ineligible, withdrawn or never submitted were not part of the decision);
+* income group and region are those *frozen* on the results and lines when the decision was made, so a
+  state reclassified later by the World Bank never moves a published figure. Rows stored before the
+  classification was frozen fall back to the state's current one.
+
+The home page alone also counts what is pledged to rounds open now (the call for requests is public).
 """
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 
 from allocation.models import (
     AllocationLine,
@@ -26,10 +48,13 @@ from allocation.models import (
     HardwareType,
     Offer,
     Pledge,
+    RequestResult,
     RequestStatus,
     Round,
     RoundStatus,
+    Sector,
 )
+from allocation.selectors import published_lines
 from members.models import IncomeGroup, MemberState, Region
 
 ZERO = Decimal("0")
@@ -88,6 +113,40 @@ def home_figures() -> dict:
     }
 
 
+# --- Published rounds and their decisions ------------------------------------------------------------
+
+
+def published_rounds() -> QuerySet[Round]:
+    """Published rounds, the most recently published first."""
+    return Round.objects.filter(status=RoundStatus.PUBLISHED).select_related("call").order_by("-published_at", "-id")
+
+
+def published_results(*, round_id: int | None = None) -> QuerySet[RequestResult]:
+    """What the approved run of each published round decided, one row per request it decided on."""
+    results = RequestResult.objects.filter(run__is_approved=True, run__round__status=RoundStatus.PUBLISHED)
+    return results.filter(run__round_id=round_id) if round_id else results
+
+
+def published_lines_of(*, round_id: int | None = None) -> QuerySet[AllocationLine]:
+    lines = published_lines()
+    return lines.filter(run__round_id=round_id) if round_id else lines
+
+
+def published_lots(*, round_id: int | None = None) -> QuerySet[CapacityLot]:
+    """Capacity of confirmed pledges and published offers to published rounds (or to one of them)."""
+    if round_id:
+        in_rounds = Q(pledge__round_id=round_id) | Q(offer__round_id=round_id)
+    else:
+        in_rounds = Q(pledge__round__status=RoundStatus.PUBLISHED) | Q(offer__round__status=RoundStatus.PUBLISHED)
+    return counted_lots().filter(in_rounds)
+
+
+def frozen(field: str) -> Coalesce:
+    """The income group or region frozen on a result or line, else (rows older than the freeze) the
+    requesting state's current one."""
+    return Coalesce(NullIf(F(field), Value("")), F(f"request__member_state__{field}"))
+
+
 def _labelled(rows: dict[str, Decimal], choices) -> list[dict]:
     """Rows of a chart in the order of the choices, keeping only those with a value."""
     return [
@@ -97,9 +156,9 @@ def _labelled(rows: dict[str, Decimal], choices) -> list[dict]:
     ]
 
 
-def pledged_capacity() -> dict:
-    """Capacity in the pool: totals, and h100e-hours by the lots' region and by hardware."""
-    lots = counted_lots()
+def pledged_capacity(*, round_id: int | None = None) -> dict:
+    """Capacity pledged to published rounds: totals, and h100e-hours by the lots' region and by hardware."""
+    lots = published_lots(round_id=round_id)
     totals = lots.aggregate(
         donated=_sum(LOT_H100E_HOURS, filter=Q(pledge__isnull=False)),
         offered=_sum(LOT_H100E_HOURS, filter=Q(offer__isnull=False)),
@@ -116,7 +175,10 @@ def pledged_capacity() -> dict:
         ({"key": hw.pk, "label": hw.name, "value": by_hardware_totals[hw.pk]} for hw in hardware),
         key=lambda row: (-row["value"], row["label"]),
     )
-    cash = Pledge.objects.filter(kind=Pledge.Kind.CASH, status=Pledge.Status.CONFIRMED).aggregate(
+    cash_pledges = Pledge.objects.filter(kind=Pledge.Kind.CASH, status=Pledge.Status.CONFIRMED)
+    cash_pledges = (cash_pledges.filter(round_id=round_id) if round_id
+                    else cash_pledges.filter(round__status=RoundStatus.PUBLISHED))
+    cash = cash_pledges.aggregate(
         total=Coalesce(Sum("cash_usd"), ZERO, output_field=DecimalField(max_digits=18, decimal_places=2))
     )["total"]
     by_region_rows = sorted(_labelled(by_region, Region.choices), key=lambda row: -row["value"])
@@ -131,110 +193,274 @@ def pledged_capacity() -> dict:
     }
 
 
-def _fulfilment(allocated: Decimal, requested: Decimal) -> float | None:
-    return float(allocated / requested) if requested else None
+def share(part, whole) -> float | None:
+    """``part / whole`` as a float, or None when the whole is zero (a share of nothing is undefined)."""
+    return float(part / whole) if whole else None
 
 
-def published_allocations() -> dict:
-    """What published rounds gave: totals, requested against allocated by income group and by region
-    of the requesting state, the share reaching LIC and LMIC states, and a row per published round."""
-    runs = published_runs()
-    rounds = list(
-        Round.objects.filter(status=RoundStatus.PUBLISHED).select_related("call").order_by("-published_at", "-id")
+def percent(part, whole) -> float | None:
+    return None if not whole else float(part / whole) * 100
+
+
+def gini(values) -> float | None:
+    """The Gini coefficient of non-negative values: the mean absolute difference between every ordered
+    pair, over twice the mean. 0 when all are equal; (n - 1) / n when one holds everything.
+
+    Computed on the sorted values as ``sum((2i - n - 1) x_i) / (n sum(x))``, i = 1..n. None for no
+    values or when they sum to zero (the coefficient is undefined)."""
+    xs = sorted(float(x) for x in values)
+    n, total = len(xs), sum(xs)
+    if n == 0 or total <= 0:
+        return None
+    return sum((2 * i - n - 1) * x for i, x in enumerate(xs, start=1)) / (n * total)
+
+
+PER_PEOPLE = 1_000_000  # allocation per capita is shown per million inhabitants
+
+
+@dataclass
+class _Tally:
+    requested: Decimal = ZERO
+    allocated: Decimal = ZERO
+    requests: int = 0
+    served: int = 0
+
+    def add(self, *, requested=ZERO, allocated=ZERO, requests=0, served=0):
+        self.requested += requested
+        self.allocated += allocated
+        self.requests += requests
+        self.served += served
+
+    def row(self, **extra) -> dict:
+        return {"requested": self.requested, "allocated": self.allocated, "requests": self.requests,
+                "requests_served": self.served, "fulfilment": share(self.allocated, self.requested),
+                "fulfilment_pct": percent(self.allocated, self.requested), **extra}
+
+
+def published_allocations(*, round_id: int | None = None) -> dict:
+    """What published rounds (or one of them) decided: totals; requested against allocated by income
+    group, region and sector of the requesting state (frozen at decision time); by hardware; a row per
+    round; a row per requesting state with its allocation per capita; and the equity indicators.
+
+    Two grouped queries (results and lines, one row per round, state, group, region and sector) do the
+    summing; everything else folds those few hundred rows."""
+    group_by = {"round": F("run__round_id"), "state": F("request__member_state_id"),
+                "frozen_income": frozen("income_group"), "frozen_region": frozen("region"),
+                "sector": F("request__sector")}
+    decided = (
+        published_results(round_id=round_id).values(**group_by)
+        .annotate(total=Sum("request__h100e_hours"), requests=Count("id"))
+        .order_by()
     )
-    allocated_rows = (
-        AllocationLine.objects.filter(run_id__in=list(runs), h100e_hours__gt=0)
-        .values("run_id", "request__member_state_id")
+    given = (
+        published_lines_of(round_id=round_id).filter(h100e_hours__gt=0).values(**group_by)
         .annotate(total=Sum("h100e_hours"), requests=Count("request_id", distinct=True))
         .order_by()
-        if runs
-        else []
     )
-    requested_rows = (
-        ComputeRequest.objects.filter(round__status=RoundStatus.PUBLISHED)
-        .exclude(status__in=NOT_SUBMITTED)
-        .values("round_id", "member_state_id")
-        .annotate(total=Sum("h100e_hours"), requests=Count("id"))
-        .order_by()
-    )
+    rounds = list(published_rounds().filter(pk=round_id) if round_id else published_rounds())
+    rank = {round_.pk: position for position, round_ in enumerate(rounds)}  # 0: the latest
 
-    # Fold the aggregated rows (at most rounds x states of them) by state and by round.
-    state_allocated: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    state_requested: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    per_round = defaultdict(lambda: {"allocated": ZERO, "requested": ZERO, "requests": 0, "served": 0,
-                                     "states": set()})
-    for row in allocated_rows:
-        round_id, state_id = runs[row["run_id"]], row["request__member_state_id"]
-        state_allocated[state_id] += row["total"]
-        per_round[round_id]["allocated"] += row["total"]
-        per_round[round_id]["served"] += row["requests"]
-        per_round[round_id]["states"].add(state_id)
-    for row in requested_rows:
-        state_requested[row["member_state_id"]] += row["total"]
-        per_round[row["round_id"]]["requested"] += row["total"]
-        per_round[row["round_id"]]["requests"] += row["requests"]
+    totals = _Tally()
+    by_group, by_region, by_sector = defaultdict(_Tally), defaultdict(_Tally), defaultdict(_Tally)
+    per_round, per_state = defaultdict(_Tally), defaultdict(_Tally)
+    state_place: dict[int, tuple[int, str, str]] = {}  # state -> (rank of its latest round, group, region)
+    region_states: dict[str, set[int]] = defaultdict(set)
+    region_state_allocated: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    round_states_served: dict[int, set[int]] = defaultdict(set)
+    for rows, measure in ((decided, "requested"), (given, "allocated")):
+        for row in rows:
+            figures = ({"requested": row["total"], "requests": row["requests"]} if measure == "requested"
+                       else {"allocated": row["total"], "served": row["requests"]})
+            for tally in (totals, by_group[row["frozen_income"]], by_region[row["frozen_region"]],
+                          by_sector[row["sector"]], per_round[row["round"]], per_state[row["state"]]):
+                tally.add(**figures)
+            region_states[row["frozen_region"]].add(row["state"])
+            if measure == "allocated":
+                region_state_allocated[row["frozen_region"], row["state"]] += row["total"]
+                round_states_served[row["round"]].add(row["state"])
+            place = (rank.get(row["round"], len(rank)), row["frozen_income"], row["frozen_region"])
+            if row["state"] not in state_place or place[0] < state_place[row["state"]][0]:
+                state_place[row["state"]] = place
 
-    states = MemberState.objects.filter(id__in=set(state_allocated) | set(state_requested)).values_list(
-        "id", "income_group", "region"
-    )
-    group_of = {state_id: (income, region) for state_id, income, region in states}
-    by_group = {key: {"requested": ZERO, "allocated": ZERO} for key in IncomeGroup.values}
-    by_region = {key: {"requested": ZERO, "allocated": ZERO} for key in Region.values}
-    for measure, totals in (("requested", state_requested), ("allocated", state_allocated)):
-        for state_id, amount in totals.items():
-            income, region = group_of[state_id]
-            by_group[income][measure] += amount
-            by_region[region][measure] += amount
+    states = {
+        state.pk: state
+        for state in MemberState.objects.filter(pk__in=per_state).only("id", "iso3", "name", "population",
+                                                                      "population_year")
+    }
+    state_rows = []
+    for state_id, tally in per_state.items():
+        state = states[state_id]
+        _, income, region = state_place[state_id]
+        per_million = (float(tally.allocated) * PER_PEOPLE / state.population) if state.population else None
+        state_rows.append(tally.row(
+            key=state.iso3, label=state.name, state=state, income_group=income, region=region,
+            income_group_label=IncomeGroup(income).label if income in IncomeGroup.values else income,
+            region_label=Region(region).label if region in Region.values else region,
+            population=state.population, population_year=state.population_year, per_million=per_million,
+        ))
+    state_rows.sort(key=lambda row: (-(row["per_million"] or 0), row["label"]))
 
-    allocated = sum(state_allocated.values(), ZERO)
-    requested = sum(state_requested.values(), ZERO)
-    low_income = sum((by_group[key]["allocated"] for key in LOW_INCOME_GROUPS), ZERO)
+    def paired(table: dict, choices) -> list[dict]:
+        return [table[key].row(key=key, label=label) for key, label in choices if key in table]
 
-    def paired(table, choices):
-        return [
-            {"key": key, "label": label, **table[key], "fulfilment": _fulfilment(table[key]["allocated"],
-                                                                                  table[key]["requested"])}
-            for key, label in choices
-            if table[key]["requested"] or table[key]["allocated"]
-        ]
+    region_rows = []
+    for key, label in Region.choices:
+        if key not in by_region:
+            continue
+        counted = [states[s] for s in region_states[key] if states[s].population]
+        people = sum(state.population for state in counted)
+        allocated_counted = sum((region_state_allocated[key, state.pk] for state in counted), ZERO)
+        region_rows.append(by_region[key].row(
+            key=key, label=label, states=len(region_states[key]), population=people or None,
+            share=share(by_region[key].allocated, totals.allocated),
+            share_pct=percent(by_region[key].allocated, totals.allocated),
+            per_million=float(allocated_counted) * PER_PEOPLE / people if people else None,
+        ))
 
     round_rows = []
     for round_ in rounds:
-        figures = per_round.get(round_.pk, {"allocated": ZERO, "requested": ZERO, "requests": 0, "served": 0,
-                                            "states": set()})
-        round_rows.append({
-            "round": round_,
-            "has_approved_run": round_.pk in runs.values(),
-            "requests": figures["requests"],
-            "requests_served": figures["served"],
-            "states_served": len(figures["states"]),
-            "requested_h100e_hours": figures["requested"],
-            "allocated_h100e_hours": figures["allocated"],
-            "fulfilment": _fulfilment(figures["allocated"], figures["requested"]),
-        })
+        tally = per_round.get(round_.pk, _Tally())
+        round_rows.append(tally.row(round=round_, states_served=len(round_states_served[round_.pk])))
 
+    low_income = sum((by_group[key].allocated for key in LOW_INCOME_GROUPS if key in by_group), ZERO)
+    with_population = [row for row in state_rows if row["per_million"] is not None]
+    years = sorted({row["population_year"] for row in with_population})
     return {
         "rounds": round_rows,
-        "requested_h100e_hours": requested,
-        "allocated_h100e_hours": allocated,
-        "fulfilment": _fulfilment(allocated, requested),
-        "states_served": sum(1 for amount in state_allocated.values() if amount > 0),
-        "requests_served": sum(row["requests_served"] for row in round_rows),
+        "requested_h100e_hours": totals.requested,
+        "allocated_h100e_hours": totals.allocated,
+        "fulfilment": share(totals.allocated, totals.requested),
+        "requests_decided": totals.requests,
+        "requests_served": totals.served,
+        "states_requesting": len(per_state),
+        "states_served": sum(1 for row in state_rows if row["allocated"] > 0),
         "low_income_allocated_h100e_hours": low_income,
-        "low_income_share": float(low_income / allocated) if allocated else None,
+        "low_income_share": share(low_income, totals.allocated),
         "by_income_group": paired(by_group, IncomeGroup.choices),  # poorest first
-        "by_region": sorted(paired(by_region, Region.choices), key=lambda row: -row["requested"]),
+        "by_region": sorted(region_rows, key=lambda row: -row["requested"]),
+        "by_sector": sorted(paired(by_sector, Sector.choices), key=lambda row: -row["requested"]),
+        "states": state_rows,  # most per capita first
+        "gini_per_capita": gini(row["per_million"] for row in with_population),
+        "gini_states": len(with_population),
+        "states_without_population": [row["label"] for row in state_rows if row["per_million"] is None],
+        "population_years": years,
     }
 
 
-def dashboard_figures() -> dict:
-    """Everything the public dashboard shows: ``{"pledged": ..., "allocations": ..., "is_empty": ...}``."""
-    pledged = pledged_capacity()
-    allocations = published_allocations()
+def allocated_by_hardware(*, round_id: int | None = None) -> list[dict]:
+    """Pledged against allocated h100e-hours for each accelerator model, in published rounds."""
+    pledged = {
+        row["hardware_id"]: row["total"]
+        for row in published_lots(round_id=round_id).values("hardware_id").annotate(total=_sum(LOT_H100E_HOURS))
+        .order_by()
+    }
+    allocated = {
+        row["lot__hardware_id"]: row["total"]
+        for row in published_lines_of(round_id=round_id).values("lot__hardware_id")
+        .annotate(total=Sum("h100e_hours")).order_by()
+    }
+    names = dict(HardwareType.objects.filter(id__in=set(pledged) | set(allocated)).values_list("id", "name"))
+    rows = [
+        {"key": hardware_id, "label": name, "pledged": pledged.get(hardware_id, ZERO),
+         "allocated": allocated.get(hardware_id, ZERO),
+         "used": share(allocated.get(hardware_id, ZERO), pledged.get(hardware_id, ZERO))}
+        for hardware_id, name in names.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["pledged"], row["label"]))
+
+
+def dashboard_figures(*, round_id: int | None = None) -> dict:
+    """Everything the public dashboard shows, for every published round or one of them."""
+    pledged = pledged_capacity(round_id=round_id)
+    allocations = published_allocations(round_id=round_id)
     return {
         "pledged": pledged,
         "allocations": allocations,
+        "by_hardware": allocated_by_hardware(round_id=round_id),
         "has_pledges": bool(pledged["lots"] or pledged["cash_usd"]),
         "has_published": bool(allocations["rounds"]),
-        "is_empty": not (pledged["lots"] or pledged["cash_usd"] or allocations["rounds"]),
+        "is_empty": not allocations["rounds"],
     }
+
+
+# --- The awards table ---------------------------------------------------------------------------------
+
+AWARD_ORDERINGS = {
+    # key: (ascending order, descending order); ties broken by the request id for a stable order
+    "round": (("run__round__published_at", "run__round_id"), ("-run__round__published_at", "-run__round_id")),
+    "state": (("request__member_state__name",), ("-request__member_state__name",)),
+    "sector": (("request__sector",), ("-request__sector",)),
+    "title": (("request__title",), ("-request__title",)),
+    "requested": (("requested",), ("-requested",)),
+    "allocated": (("allocated",), ("-allocated",)),
+    "fulfilment": (("fulfilment",), ("-fulfilment",)),
+}
+DEFAULT_AWARD_ORDER = "-allocated"
+
+
+def published_awards(
+    *, round_id: int | None = None, text: str = "", region: str = "", income_group: str = "", sector: str = "",
+    hardware: str = "", order: str = DEFAULT_AWARD_ORDER,
+) -> QuerySet[RequestResult]:
+    """Every request a published round decided on, with what it asked for and received, searchable.
+
+    ``text`` matches the title, the state's name or ISO3 code and the ministry; ``region`` and
+    ``income_group`` are the frozen ones; ``hardware`` (a hardware key) keeps requests given some of
+    that accelerator; ``order`` is a key of ``AWARD_ORDERINGS``, with "-" for descending."""
+    lines_of_result = published_lines().filter(run_id=OuterRef("run_id"), request_id=OuterRef("request_id"))
+    allocated = lines_of_result.order_by().values("request_id").annotate(total=Sum("h100e_hours")).values("total")
+    awards = (
+        published_results(round_id=round_id)
+        .select_related("run__round__call", "request__member_state", "request__ministry")
+        .annotate(
+            frozen_income=frozen("income_group"),
+            frozen_region=frozen("region"),
+            requested=F("request__h100e_hours"),
+            allocated=Coalesce(Subquery(allocated, output_field=_H100E_FIELD), ZERO, output_field=_H100E_FIELD),
+            fulfilment_pct=ExpressionWrapper(F("fulfilment") * 100, output_field=FloatField()),
+        )
+    )
+    text = text.strip()
+    if text:
+        awards = awards.filter(
+            Q(request__title__icontains=text) | Q(request__member_state__name__icontains=text)
+            | Q(request__member_state__iso3__iexact=text) | Q(request__ministry__name__icontains=text)
+        )
+    if region:
+        awards = awards.filter(frozen_region=region)
+    if income_group:
+        awards = awards.filter(frozen_income=income_group)
+    if sector:
+        awards = awards.filter(request__sector=sector)
+    if hardware:
+        awards = awards.filter(Exists(lines_of_result.filter(lot__hardware__key=hardware, h100e_hours__gt=0)))
+    descending = order.startswith("-")
+    ascending_fields, descending_fields = AWARD_ORDERINGS.get(order.lstrip("-"), AWARD_ORDERINGS["allocated"])
+    return awards.order_by(*(descending_fields if descending else ascending_fields), "request_id")
+
+
+def hardware_of_awards(awards) -> dict[tuple[int, int], list[str]]:
+    """The accelerator models each of the given results was allocated, ``{(run_id, request_id): [names]}``:
+    one query for a page of the table."""
+    pairs = {(award.run_id, award.request_id) for award in awards}
+    if not pairs:
+        return {}
+    names: dict[tuple[int, int], set[str]] = defaultdict(set)
+    rows = (
+        published_lines()
+        .filter(run_id__in={run for run, _ in pairs}, request_id__in={request for _, request in pairs},
+                h100e_hours__gt=0)
+        .values_list("run_id", "request_id", "lot__hardware__name")
+        .distinct()
+    )
+    for run_id, request_id, name in rows:
+        if (run_id, request_id) in pairs:
+            names[run_id, request_id].add(name)
+    return {pair: sorted(found) for pair, found in names.items()}
+
+
+def awarded_hardware() -> QuerySet[HardwareType]:
+    """Accelerator models that published rounds allocated: the choices of the awards table's filter."""
+    return HardwareType.objects.filter(
+        Exists(published_lines().filter(lot__hardware_id=OuterRef("pk"), h100e_hours__gt=0))
+    ).order_by("name")

@@ -1,14 +1,20 @@
-"""Site-wide pages: the home page and the public dashboard (login and logout are Django's own views)."""
+"""Site-wide pages: the home page, the public dashboard, the awards table and the open data (login and logout
+are Django's own views). Public pages read published rounds only, through alliance.selectors."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from alliance import selectors
-from members.models import Role
+from alliance import opendata, selectors
+from alliance.forms import AwardSearchForm, RoundFilterForm
+from members.models import Region, Role
 
 # --- Role areas of the home page --------------------------------------------------------------------
 
@@ -163,11 +169,12 @@ def _fits_on_one_line(label: str, value_text: str) -> bool:
 
 
 def bar_chart(*, chart_id: str, title: str, description: str, unit: str, rows: list[dict],
-              secondary: str | None = None) -> dict:
+              secondary: str | None = None, secondary_label: str | None = None,
+              share_label: str | None = None) -> dict:
     """The geometry of a horizontal bar chart drawn by templates/alliance/_bar_chart.html.
 
     ``rows`` hold ``label`` and ``value``; with ``secondary`` (a key of the rows, e.g. ``"requested"``),
-    each bar is drawn over a lighter one of that value, on the same scale."""
+    each bar is drawn over a lighter one of that value, on the same scale, named ``secondary_label``."""
     values = [row["value"] for row in rows] + ([row[secondary] for row in rows] if secondary else [])
     top = max(values, default=Decimal(0)) or Decimal(1)
 
@@ -203,15 +210,83 @@ def bar_chart(*, chart_id: str, title: str, description: str, unit: str, rows: l
         "unit": unit,
         "rows": bars,
         "paired": bool(secondary),
+        "secondary_label": secondary_label or _("Requested"),
+        "share_label": share_label or _("Share of request met"),
         "height": str(max(y, ROW_HEIGHT)),
     }
 
 
+
+# --- The region map ----------------------------------------------------------------------------------
+
+# A schematic map of the seven World Bank regions, drawn for the alliance: each region a tile placed
+# roughly where it lies on a world map (x, y, width, height in a 640 x 420 box), no borders implied.
+REGION_TILES = {
+    "NAM": (10, 10, 170, 120),
+    "LAC": (95, 142, 130, 268),
+    "ECA": (245, 10, 240, 104),
+    "MNA": (235, 124, 165, 96),
+    "SSA": (250, 230, 150, 180),
+    "SAS": (410, 124, 100, 136),
+    "EAP": (520, 40, 110, 300),
+}
+REGION_SHORT = {  # short names that fit a tile, one or two lines; the full name is the tile's title
+    "NAM": (pgettext_lazy("map", "North America"),),
+    "LAC": (pgettext_lazy("map", "Latin America"), pgettext_lazy("map", "& Caribbean")),
+    "ECA": (pgettext_lazy("map", "Europe & Central Asia"),),
+    "MNA": (pgettext_lazy("map", "Middle East, N. Africa,"), pgettext_lazy("map", "Afghanistan & Pakistan")),
+    "SSA": (pgettext_lazy("map", "Sub-Saharan"), pgettext_lazy("map", "Africa")),
+    "SAS": (pgettext_lazy("map", "South Asia"),),
+    "EAP": (pgettext_lazy("map", "East Asia"), pgettext_lazy("map", "& Pacific")),
+}
+MAP_CLASSES = 5  # equal steps from 0 to the largest value
+
+
+def region_map(rows: list[dict]) -> dict:
+    """Tiles of the region map, each shaded by the region's allocation per million inhabitants of its
+    requesting states, in ``MAP_CLASSES`` equal steps, with the legend's bounds."""
+    by_key = {row["key"]: row for row in rows}
+    top = max((row["per_million"] or 0 for row in rows), default=0)
+    tiles = []
+    for key, (x, y, width, height) in REGION_TILES.items():
+        row = by_key.get(key)
+        value = row["per_million"] if row else None
+        level = None if value is None or not top else min(int(value / top * MAP_CLASSES), MAP_CLASSES - 1)
+        lines = REGION_SHORT[key]
+        middle = y + height / 2
+        first_line = middle - 11 * len(lines) - 2
+        tiles.append({
+            "key": key,
+            "full_label": Region(key).label,
+            "row": row,
+            "level": level,
+            "x": str(x), "y": str(y), "width": str(width), "height": str(height),
+            "cx": str(x + width / 2),
+            "lines": [{"text": text, "y": f"{first_line + 20 * index:.0f}"} for index, text in enumerate(lines)],
+            "value_y": f"{first_line + 20 * len(lines) + 6:.0f}",
+        })
+    step = top / MAP_CLASSES if top else 0
+    legend = [{"level": level, "low": step * level, "high": step * (level + 1)} for level in range(MAP_CLASSES)]
+    return {"tiles": tiles, "legend": legend if top else [], "max": top}
+
+
+# --- Dashboard ----------------------------------------------------------------------------------------
+
+
+def _round_filter(request) -> tuple[RoundFilterForm, int | None]:
+    """The round chosen with ``?round=``; a round that is not published is an error shown beside the field,
+    and the page shows every published round."""
+    form = RoundFilterForm(request.GET if request.GET.get("round") else None)
+    return form, form.round_id()
+
+
 @require_safe
 def dashboard(request):
-    figures = selectors.dashboard_figures()
+    form, round_id = _round_filter(request)
+    figures = selectors.dashboard_figures(round_id=round_id)
     pledged, allocations = figures["pledged"], figures["allocations"]
     unit = _("H100-equivalent hours")
+    in_rounds = _("in the chosen round") if round_id else _("in published rounds")
     charts = {
         "pledged_by_region": bar_chart(
             chart_id="chart-pledged-region",
@@ -231,8 +306,8 @@ def dashboard(request):
         "by_income_group": bar_chart(
             chart_id="chart-income-group",
             title=_("Requested and allocated, by income group"),
-            description=_("For each World Bank income group of the requesting states: H100-equivalent hours "
-                          "allocated (dark bar) over hours requested (light bar), in published rounds."),
+            description=_("For each World Bank income group of the requesting states when the round was decided: "
+                          "H100-equivalent hours allocated (dark bar) over hours requested (light bar)."),
             unit=unit,
             rows=[{**row, "value": row["allocated"]} for row in allocations["by_income_group"]],
             secondary="requested",
@@ -240,16 +315,124 @@ def dashboard(request):
         "by_region": bar_chart(
             chart_id="chart-region",
             title=_("Requested and allocated, by region"),
-            description=_("For each World Bank region of the requesting states: H100-equivalent hours "
-                          "allocated (dark bar) over hours requested (light bar), in published rounds."),
+            description=_("For each World Bank region of the requesting states when the round was decided: "
+                          "H100-equivalent hours allocated (dark bar) over hours requested (light bar)."),
             unit=unit,
             rows=[{**row, "value": row["allocated"]} for row in allocations["by_region"]],
             secondary="requested",
         ),
+        "by_sector": bar_chart(
+            chart_id="chart-sector",
+            title=_("Requested and allocated, by sector"),
+            description=_("For each sector of research: H100-equivalent hours allocated (dark bar) over hours "
+                          "requested (light bar)."),
+            unit=unit,
+            rows=[{**row, "value": row["allocated"]} for row in allocations["by_sector"]],
+            secondary="requested",
+        ),
+        "by_hardware": bar_chart(
+            chart_id="chart-hardware",
+            title=_("Pledged and allocated, by hardware"),
+            description=_("For each accelerator model: H100-equivalent hours allocated (dark bar) over hours "
+                          "pledged or offered (light bar)."),
+            unit=unit,
+            rows=[{**row, "value": row["allocated"], "fulfilment": row["used"]} for row in figures["by_hardware"]],
+            secondary="pledged",
+            secondary_label=_("Pledged"),
+            share_label=_("Share allocated"),
+        ),
     }
-    share = allocations["low_income_share"]
+    low_share = allocations["low_income_share"]
     return render(request, "alliance/dashboard.html", {
         **figures,
+        "form": form,
+        "round_id": round_id,
+        "chosen_round": form.cleaned_data.get("round") if round_id else None,
+        "in_rounds": in_rounds,
         "charts": charts,
-        "low_income_share_pct": None if share is None else share * 100,
+        "region_map": region_map(allocations["by_region"]),
+        "low_income_share_pct": None if low_share is None else low_share * 100,
+        "fulfilment_pct": None if allocations["fulfilment"] is None else allocations["fulfilment"] * 100,
+        "per_people": selectors.PER_PEOPLE,
     })
+
+
+# --- Awards -------------------------------------------------------------------------------------------
+
+AWARDS_PER_PAGE = 50
+
+
+@require_safe
+def awards(request):
+    form = AwardSearchForm(request.GET or None)
+    filters = form.filters()  # the valid fields; the others show their error beside them
+    page = Paginator(selectors.published_awards(**filters), AWARDS_PER_PAGE).get_page(request.GET.get("page"))
+    hardware = selectors.hardware_of_awards(page.object_list)
+    rows = [{"award": award, "hardware": hardware.get((award.run_id, award.request_id), [])}
+            for award in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "alliance/awards.html", {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "has_published": selectors.published_rounds().exists(),
+    })
+
+
+# --- Open data ----------------------------------------------------------------------------------------
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@require_safe
+def open_data(request, download_error: str = ""):
+    form, round_id = _round_filter(request)
+    return render(request, "alliance/open_data.html", {
+        "download_error": download_error,
+        "form": form,
+        "round_id": round_id,
+        "chosen_round": form.cleaned_data.get("round") if round_id else None,
+        "tables": opendata.TABLES.values(),
+        "formats": FORMATS,
+        "licence": opendata.LICENCE,
+        "licence_url": opendata.LICENCE_URL,
+        "excel_rows": opendata.EXCEL_MAX_ROWS,
+        "has_published": selectors.published_rounds().exists(),
+    })
+
+
+@require_safe
+def open_data_download(request, table: str, extension: str):
+    """One table (or ``everything``, XLSX only) in one format, for every published round or ``?round=``."""
+    if extension not in FORMATS or (table != "everything" and opendata.table_get(table) is None):
+        raise Http404("No such table or format.")
+    if table == "everything" and extension != "xlsx":
+        raise Http404("Every table at once comes as a workbook (XLSX) only.")
+    form = RoundFilterForm(request.GET if request.GET.get("round") else None)
+    round_id = form.round_id()
+    if form.is_bound and form.errors:
+        raise Http404("No published round with that id.")
+    round_ = form.cleaned_data["round"] if round_id else None
+    name = opendata.filename(table, round_=round_, extension=extension)
+    if extension == "xlsx":
+        tables = list(opendata.TABLES.values()) if table == "everything" else [opendata.TABLES[table]]
+        try:
+            handle = opendata.xlsx_file(tables, round_id=round_id)
+        except opendata.TooManyRows as error:
+            message = gettext("The %(table)s table has %(rows)s rows, more than a sheet of a workbook holds "
+                              "(%(limit)s): download it as CSV or JSON, or choose one round.") % {
+                "table": error.table.key, "rows": number_format(error.rows, force_grouping=True),
+                "limit": number_format(opendata.EXCEL_MAX_ROWS, force_grouping=True)}
+            response = open_data(request, download_error=message)
+            response.status_code = 422
+            return response
+        return FileResponse(handle, as_attachment=True, filename=name, content_type=FORMATS["xlsx"])
+    chosen = opendata.TABLES[table]
+    chunks = (opendata.csv_chunks(chosen, round_id=round_id) if extension == "csv"
+              else opendata.json_chunks(chosen, round_id=round_id, round_=round_))
+    response = StreamingHttpResponse(chunks, content_type=FORMATS[extension])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

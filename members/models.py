@@ -58,6 +58,10 @@ class MemberState(models.Model):
     gni_per_capita_usd = models.DecimalField(max_digits=10, decimal_places=0, null=True, blank=True)
     gni_per_capita_year = models.PositiveSmallIntegerField(null=True, blank=True)
     gni_three_year_average_usd = models.DecimalField(max_digits=10, decimal_places=0, null=True, blank=True)
+    population = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=_("Total population (World Bank WDI SP.POP.TOTL), in persons.")
+    )
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
     is_member = models.BooleanField(default=True)
     cofinancing_phase = models.CharField(max_length=12, choices=CofinancingPhase.choices)
     years_in_phase = models.PositiveSmallIntegerField(default=0)

@@ -32,6 +32,7 @@ REGION_CODES = {label: code for code, label in [
     ("SAS", "South Asia"),
     ("SSA", "Sub-Saharan Africa"),
 ]}
+POPULATION_FILE = "wb_population_2019.csv"  # WDI SP.POP.TOTL; optional: without it populations stay empty
 HISTORY_CODES = {"L": "LIC", "LM": "LMIC", "LM*": "LMIC", "UM": "UMIC", "H": "HIC"}
 
 
@@ -48,13 +49,15 @@ def _number(text: str) -> float | None:
 @transaction.atomic
 def member_states_load(*, data_dir: Path = DATA_DIR) -> int:
     """Create or update every economy of the World Bank FY2026 classification as a member state,
-    with its GNI per capita, income history and co-financing phase. Returns the number loaded.
+    with its GNI per capita, population, income history and co-financing phase. Returns the number loaded.
 
     States whose phase the secretariat has overridden keep their override."""
     gacp = settings.GACP
     classes = _read_csv(data_dir / "wb_class_fy2026.csv")
     gni = {row["iso3"]: row for row in _read_csv(data_dir / "wb_gni_per_capita_atlas_2020_2022.csv")}
     gavi = {row["iso3"]: row for row in _read_csv(data_dir / "gavi_cofinancing_phase_by_country_2019_2026.csv")}
+    population_path = data_dir / POPULATION_FILE
+    population = {row["iso3"]: row for row in _read_csv(population_path)} if population_path.exists() else {}
     history: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for row in _read_csv(data_dir / "wb_income_group_history_fy1989_fy2026.csv"):
         history[row["iso3"]].append((int(row["fiscal_year_end"]), HISTORY_CODES.get(row["income_code_raw"], "")))
@@ -93,6 +96,9 @@ def member_states_load(*, data_dir: Path = DATA_DIR) -> int:
         state.gni_per_capita_usd = Decimal(str(round(latest))) if latest is not None else None
         state.gni_per_capita_year = int(gni_row["latest_year"]) if gni_row.get("latest_year") else None
         state.gni_three_year_average_usd = Decimal(str(round(average))) if average is not None else None
+        people = population.get(iso3, {})
+        state.population = int(people["population"]) if people.get("population") else None
+        state.population_year = int(people["year"]) if state.population is not None else None
         if state.phase_source != PhaseSource.OVERRIDE:
             state.cofinancing_phase = decision.phase
             state.years_in_phase = decision.years_in_phase

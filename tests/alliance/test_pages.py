@@ -6,11 +6,11 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 from django.views.defaults import server_error
 
-from allocation.models import AllocationLine, AllocationRun, RoundStatus
+from allocation.models import RoundStatus
 from tests import factories
+from tests.alliance.conftest import decide, published_round, request_in, run_of
 
 pytestmark = pytest.mark.django_db
 
@@ -115,36 +115,32 @@ def test_dashboard_with_no_data_shows_the_empty_state(client):
     assert "<svg" not in body
 
 
-def test_dashboard_with_pledges_but_no_published_round(client):
+def test_dashboard_keeps_pledges_of_rounds_not_yet_published_off(client):
     factories.CapacityLotFactory(gpu_hours=Decimal("4000"), region="SAS")
 
     response = client.get(reverse("dashboard"))
 
     body = text(response)
     assert response.status_code == 200
-    assert "Nothing has been published yet" not in body
-    assert "No round has been published yet." in body
-    assert "4,000" in body
-    assert "South Asia" in body
+    assert "Nothing has been published yet" in body
+    assert "4,000" not in body
 
 
-def test_dashboard_shows_published_figures_as_text_and_accessible_charts(client, state_a):
-    h100 = factories.HardwareTypeFactory()
-    b200 = factories.HardwareTypeFactory(key="NVIDIA_B200", name="NVIDIA B200", h100e=Decimal("2.274"))
-    round_ = factories.RoundFactory(status=RoundStatus.PUBLISHED, published_at=timezone.now(), title="First round")
+@pytest.fixture
+def first_round(state_a, hardware):
+    """A published round: Kenya (LMIC) got 600 of 800 h100e-hours, Chile (HIC) 200 of 800."""
+    h100, b200 = hardware
+    round_ = published_round(title="First round")
     lot = factories.CapacityLotFactory(pledge__round=round_, hardware=h100, gpu_hours=Decimal("1000"))
     factories.CapacityLotFactory(pledge__round=round_, hardware=b200, gpu_hours=Decimal("500"), region="EAP")
     rich = factories.MemberStateFactory(iso3="CHL", name="Chile", region="LAC", income_group="HIC")
-    kenya = factories.ComputeRequestFactory(round=round_, ministry__member_state=state_a, status="allocated",
-                                            h100e_hours=Decimal("800"))
-    chile = factories.ComputeRequestFactory(round=round_, ministry__member_state=rich, status="allocated",
-                                            h100e_hours=Decimal("800"))
-    run = AllocationRun.objects.create(round=round_, status="succeeded", output={}, scenario_sha256="b" * 64,
-                                       is_approved=True)
-    for request, hours in ((kenya, 600), (chile, 200)):
-        AllocationLine.objects.create(run=run, request=request, lot=lot, gpu_hours=hours, h100e_hours=hours,
-                                      cofinancing_usd=0, cash_usd=0)
+    run = run_of(round_)
+    decide(run, request_in(round_, state_a, "800", status="allocated"), [(lot, 600)])
+    decide(run, request_in(round_, rich, "800", status="allocated"), [(lot, 200)])
+    return round_
 
+
+def test_dashboard_shows_published_figures_as_text_and_accessible_charts(client, first_round):
     response = client.get(reverse("dashboard"))
 
     assert response.status_code == 200
@@ -153,36 +149,64 @@ def test_dashboard_shows_published_figures_as_text_and_accessible_charts(client,
     assert "800" in body  # allocated
     assert "75.0" in body  # 600 of 800 reached an LMIC state
     assert "First round" in body
-    assert reverse("round-detail", args=[round_.pk]) in body
-    # Four charts, each an image with a title and description, and its values in a table.
-    assert body.count('role="img"') == 4
-    assert body.count("<title id=") == 4
-    assert body.count("<desc id=") == 4
-    assert body.count('<div class="visually-hidden">') == 4
-    assert body.count("<table>") == 4  # the charts' values as tables, for screen readers
+    assert reverse("round-detail", args=[first_round.pk]) in body
+    # Six charts, each an image with a title and description, and its values in a table.
+    assert body.count('role="img"') == 6
+    assert body.count("<title id=") == 6
+    assert body.count("<desc id=") == 6
+    assert body.count('<div class="visually-hidden">') == 6
+    assert body.count("<table>") == 6  # the charts' values as tables, for screen readers
     assert "Lower-middle income" in body and "High income" in body
+    # The region map: a focusable link with a title for each of the seven regions, and its table.
+    assert body.count('class="region-map__region"') == 7
+    assert f'href="{reverse("awards")}?region=SSA"' in body
+    assert "The map's figures, region by region" in body
 
 
-def test_chart_geometry_is_never_localised(client, settings):
-    factories.CapacityLotFactory(gpu_hours=Decimal("1000"))
-    factories.CapacityLotFactory(gpu_hours=Decimal("333"), region="EAP")
+def test_dashboard_round_filter_shows_one_round(client, first_round, state_b, hardware):
+    other = published_round(title="Second round")
+    lot = factories.CapacityLotFactory(pledge__round=other, hardware=hardware[0], gpu_hours=Decimal("333"))
+    decide(run_of(other), request_in(other, state_b, "444"), [(lot, 333)])
+
+    every = client.get(reverse("dashboard"))
+    one = client.get(reverse("dashboard"), {"round": other.pk})
+
+    assert every.context["allocations"]["allocated_h100e_hours"] == Decimal("1133")
+    assert one.status_code == 200
+    assert one.context["round_id"] == other.pk
+    assert one.context["allocations"]["allocated_h100e_hours"] == Decimal("333")
+    assert "Figures of Second round." in text(one)
+    assert f'<option value="{other.pk}" selected>' in text(one)
+
+
+def test_dashboard_refuses_an_unpublished_round_and_says_so(client, first_round, unpublished_decision):
+    response = client.get(reverse("dashboard"), {"round": unpublished_decision.pk})
+
+    assert response.status_code == 200
+    body = text(response)
+    assert "Choose one of the published rounds, or all of them." in body
+    assert 'aria-invalid="true"' in body
+    assert response.context["round_id"] is None  # every published round instead
+    assert "Secret round" not in body and "6,543" not in body
+
+
+def test_chart_geometry_is_never_localised(client, settings, first_round):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
 
     body = text(client.get(reverse("dashboard")))
 
+    # Pledged by hardware: B200 1,137 and H100 1,000 h100e-hours: 100% and 87.95%.
     widths = re.findall(r'<rect class="chart__bar" x="[^"]*" y="\d+" width="([^"]+)"', body)
-    assert "100.00%" in widths and "33.30%" in widths
+    assert "100.00%" in widths and "87.95%" in widths
 
 
-def test_dashboard_in_arabic_is_right_to_left_and_mirrors_the_bars(client):
-    factories.CapacityLotFactory(gpu_hours=Decimal("1000"))
-    factories.CapacityLotFactory(gpu_hours=Decimal("250"), region="EAP")
+def test_dashboard_in_arabic_is_right_to_left_and_mirrors_the_bars(client, first_round):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
 
     body = text(client.get(reverse("dashboard")))
 
     assert '<html lang="ar" dir="rtl">' in body
-    assert '<rect class="chart__bar" x="75.00%"' in body  # 250 of 1,000, drawn from the right edge
+    assert '<rect class="chart__bar" x="12.05%"' in body  # 1,000 of 1,137, drawn from the right edge
 
 
 # --- Layout, languages, assets ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests import factories
 
@@ -144,7 +144,8 @@ def test_dashboard_follows_the_language_cookie(client, language):
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_dashboard_with_figures_is_translated(client, language):
-    factories.CapacityLotFactory(gpu_hours=Decimal("1000"))
+    round_ = factories.RoundFactory(status="published", published_at=timezone.now())
+    factories.CapacityLotFactory(pledge__round=round_, gpu_hours=Decimal("1000"))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
 
     body = text(client.get(reverse("dashboard")))
