@@ -2,9 +2,17 @@
 from django.urls import path
 
 from allocation import views
+from allocation.views import donor
 
 urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round-detail"),
     path("rounds/<int:round_id>/solve/", views.round_solve, name="round-solve"),
     path("runs/<int:run_id>/progress/", views.run_progress, name="run-progress"),
+    # Donor officers
+    path("donor/", donor.donor_home, name="donor-home"),
+    path("donor/pledges/new/in-kind/", donor.pledge_in_kind_create, name="donor-pledge-in-kind"),
+    path("donor/pledges/new/cash/", donor.pledge_cash_create, name="donor-pledge-cash"),
+    path("donor/pledges/<int:pledge_id>/", donor.pledge_detail, name="donor-pledge-detail"),
+    path("donor/pledges/<int:pledge_id>/withdraw/", donor.pledge_withdraw, name="donor-pledge-withdraw"),
+    path("donor/pledges/<int:pledge_id>/statement.<str:fmt>", donor.pledge_statement, name="donor-pledge-statement"),
 ]
