@@ -440,3 +440,77 @@ def lots_used(lot_ids: list[int]) -> dict[int, Decimal]:
         for row in published_lines().filter(lot_id__in=lot_ids).values("lot_id")
         .annotate(gpu_hours=_sum("gpu_hours")).order_by()
     }
+
+
+def provider_decided_rounds(provider: Organisation) -> list[dict]:
+    """Rounds whose approved run (solved or published) put lines on the provider's hardware, with how many
+    lines await the provider, are confirmed or flagged."""
+    from allocation.models import Feasibility
+
+    rows = (
+        AllocationLine.objects.filter(run__is_approved=True, lot__provider=provider,
+                                      run__round__status__in=[RoundStatus.SOLVED, RoundStatus.PUBLISHED])
+        .values("run__round_id", "run_id", "feasibility")
+        .annotate(lines=Count("id"), gpu_hours=_sum("gpu_hours"))
+        .order_by()
+    )
+    by_round: dict[int, dict] = {}
+    for row in rows:
+        entry = by_round.setdefault(row["run__round_id"], {
+            "run_id": row["run_id"], "lines": 0, "gpu_hours": ZERO,
+            **{status: 0 for status in Feasibility.values},
+        })
+        entry["lines"] += row["lines"]
+        entry["gpu_hours"] += row["gpu_hours"]
+        entry[row["feasibility"]] += row["lines"]
+    rounds = Round.objects.filter(pk__in=list(by_round)).select_related("call").order_by("-opens_at", "-id")
+    return [{"round": round_, **by_round[round_.pk]} for round_ in rounds]
+
+
+def provider_lines(provider: Organisation, round_: Round) -> QuerySet[AllocationLine]:
+    """The lines of the round's approved run on the provider's hardware (none before approval)."""
+    return AllocationLine.objects.filter(
+        run__round=round_, run__is_approved=True, lot__provider=provider,
+        run__round__status__in=[RoundStatus.SOLVED, RoundStatus.PUBLISHED],
+    ).select_related("lot__hardware", "lot__pledge__donor", "lot__offer", "request__member_state",
+                     "feasibility_by").order_by("feasibility", "lot_id", "request_id")
+
+
+def provider_line_access(user, line_id) -> AllocationLine:
+    """A line of an approved run on the provider's own hardware, or 404."""
+    provider = provider_access(user)
+    return _get_or_404(
+        AllocationLine.objects.filter(run__is_approved=True, lot__provider=provider).select_related(
+            "run__round", "lot__hardware", "request__member_state"), line_id)
+
+
+def lines_feasibility_visible_to(user) -> QuerySet[AllocationLine]:
+    """Who reads a line's feasibility and the provider's note: the secretariat (every line), the hosting
+    provider (its lines of approved runs) and the ministry of the receiving state (its lines in published
+    decisions)."""
+    lines = AllocationLine.objects.select_related(
+        "run__round__call", "lot__hardware", "lot__provider", "request__member_state", "feasibility_by"
+    )
+    if is_secretariat(user):
+        return lines
+    membership = membership_of(user)
+    if membership is None:
+        return lines.none()
+    if membership.role == Role.PROVIDER_OFFICER:
+        return lines.filter(run__is_approved=True, lot__provider_id=membership.organisation_id)
+    if membership.role == Role.MINISTRY_OFFICER:
+        return lines.filter(run__is_approved=True, run__round__status=RoundStatus.PUBLISHED,
+                            request__member_state_id=membership.organisation.member_state_id)
+    return lines.none()
+
+
+def line_feasibility_access(user, line_id) -> AllocationLine:
+    return _get_or_404(lines_feasibility_visible_to(user), line_id)
+
+
+def flagged_lines_visible_to(user) -> QuerySet[AllocationLine]:
+    """Lines a provider flagged as infeasible, as ``user`` may see them (secretariat: all; a ministry: its own
+    state's in published decisions)."""
+    from allocation.models import Feasibility
+
+    return lines_feasibility_visible_to(user).filter(feasibility=Feasibility.FLAGGED)
