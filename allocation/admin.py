@@ -579,8 +579,9 @@ class RequestResultAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(AllocationLine)
 class AllocationLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("line", "run_ref", "request_ref", "state", "lot_ref", "gpu_hours", "h100e_hours",
-                    "cofinancing_usd", "cash_usd")
-    list_filter = ("run__is_approved", "run__round", "lot__region", "request__member_state__income_group")
+                    "cofinancing_usd", "cash_usd", "feasibility")
+    list_filter = ("run__is_approved", "run__round", "lot__region", "request__member_state__income_group",
+                   "feasibility")
     search_fields = ("request__title", "request__member_state__iso3", "request__member_state__name")
     list_select_related = ("request__member_state", "lot", "lot__hardware")
     raw_id_fields = ("run", "request", "lot")

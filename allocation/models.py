@@ -414,6 +414,14 @@ class RequestResult(models.Model):
         return f"{self.request.scenario_id}: {self.fulfilment:.1%} in run {self.run_id}"
 
 
+class Feasibility(models.TextChoices):
+    """Whether the provider hosting an allocation line has confirmed it can run on its hardware."""
+
+    PENDING = "pending", _("Awaiting the provider")
+    CONFIRMED = "confirmed", _("Confirmed feasible")
+    FLAGGED = "flagged", _("Problem flagged")
+
+
 class AllocationLine(models.Model):
     """GPU-hours of one lot given to one request by one run."""
 
@@ -431,6 +439,11 @@ class AllocationLine(models.Model):
     region = models.CharField(
         max_length=3, choices=Region.choices, blank=True, default="", help_text=_("The state's region in the scenario.")
     )
+    feasibility = models.CharField(max_length=10, choices=Feasibility.choices, default=Feasibility.PENDING)
+    feasibility_note = models.TextField(blank=True, help_text=_("The provider's reason, when it flags a problem."))
+    feasibility_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="+")
+    feasibility_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "request", "lot"]
@@ -440,10 +453,20 @@ class AllocationLine(models.Model):
             models.CheckConstraint(condition=Q(h100e_hours__gte=0), name="line_h100e_non_negative"),
             models.CheckConstraint(condition=Q(cofinancing_usd__gte=0), name="line_cofinancing_non_negative"),
             models.CheckConstraint(condition=Q(cash_usd__gte=0), name="line_cash_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(feasibility="flagged") | ~Q(feasibility_note=""), name="line_flag_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(feasibility="pending") | Q(feasibility_at__isnull=False), name="line_feasibility_dated"
+            ),
         ]
 
     def __str__(self):
         return f"{self.gpu_hours} GPU-h of {self.lot.scenario_id} to {self.request.scenario_id}"
+
+    def clean(self):
+        if self.feasibility == Feasibility.FLAGGED and not (self.feasibility_note or "").strip():
+            raise ValidationError({"feasibility_note": _("Say what makes this allocation infeasible.")})
 
 
 class CofinancingObligation(models.Model):

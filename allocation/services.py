@@ -29,6 +29,7 @@ from allocation.models import (
     CofinancingObligation,
     ComputeRequest,
     CountryBudget,
+    Feasibility,
     HardwareType,
     Offer,
     Pledge,
@@ -759,3 +760,97 @@ def obligation_record_payment(*, obligation: CofinancingObligation, amount_usd: 
     audit_record(action="obligation_record_payment", actor=user, obj=obligation,
                  extra={"payment_usd": amount_usd, "paid_on": paid_on})
     return obligation
+
+
+# --- Feasibility of allocation lines (providers) -------------------------------------------------
+#
+# Once the secretariat approves a run, each provider confirms that the lines drawn on its hardware can run
+# as allocated, or flags a problem with a reason that the secretariat and the receiving state's ministry
+# read. Lines are locked while their status changes, so two officers of one provider never overwrite each
+# other's answer unseen.
+
+FEASIBILITY_ROUND_STATUSES = (RoundStatus.SOLVED, RoundStatus.PUBLISHED)
+
+
+def _check_decided(run: AllocationRun, round_: Round) -> None:
+    if not run.is_approved or round_.status not in FEASIBILITY_ROUND_STATUSES:
+        raise InvalidTransition("Feasibility is confirmed on the lines of a round's approved run only.",
+                                {"run": run.pk, "approved": run.is_approved, "round_status": round_.status})
+
+
+def _provider_line(user, line: AllocationLine) -> AllocationLine:
+    provider = _organisation_of(user, Role.PROVIDER_OFFICER, OrganisationKind.PROVIDER)
+    locked = AllocationLine.objects.select_for_update(of=("self",)).select_related("lot", "run__round").get(
+        pk=line.pk)
+    if locked.lot.provider_id != provider.id:
+        raise NotPermitted("This allocation line runs on another provider's hardware.")
+    _check_decided(locked.run, locked.run.round)
+    return locked
+
+
+@transaction.atomic
+def line_confirm_feasibility(*, user, line: AllocationLine) -> AllocationLine:
+    """The hosting provider confirms that a line can run on its hardware as allocated (also after a flag,
+    once the problem is solved)."""
+    line = _provider_line(user, line)
+    if line.feasibility == Feasibility.CONFIRMED:
+        raise InvalidTransition(f"Line {line.pk} is already confirmed as feasible.", {"line": line.pk})
+    before = {"feasibility": line.feasibility, "feasibility_note": line.feasibility_note}
+    line.feasibility = Feasibility.CONFIRMED
+    line.feasibility_note = ""
+    line.feasibility_by = user
+    line.feasibility_at = timezone.now()
+    _save(line)
+    _audit_line(action="line_confirm_feasibility", user=user, line=line, before=before)
+    return line
+
+
+@transaction.atomic
+def line_flag_infeasible(*, user, line: AllocationLine, note: str) -> AllocationLine:
+    """The hosting provider reports that a line cannot run as allocated, and why."""
+    line = _provider_line(user, line)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["Say what makes this allocation infeasible on your hardware."]})
+    before = {"feasibility": line.feasibility, "feasibility_note": line.feasibility_note}
+    line.feasibility = Feasibility.FLAGGED
+    line.feasibility_note = note
+    line.feasibility_by = user
+    line.feasibility_at = timezone.now()
+    _save(line)
+    _audit_line(action="line_flag_infeasible", user=user, line=line, before=before)
+    return line
+
+
+@transaction.atomic
+def lines_confirm_feasibility(*, user, round_: Round) -> int:
+    """Confirm at once every line of the round's approved run on the provider's hardware that still awaits an
+    answer; flagged lines keep their flag. Returns how many lines were confirmed."""
+    provider = _organisation_of(user, Role.PROVIDER_OFFICER, OrganisationKind.PROVIDER)
+    round_ = _lock(Round, round_.pk)
+    run = round_.runs.filter(is_approved=True).first()
+    if run is None:
+        raise InvalidTransition("The round has no approved run yet.", {"round_status": round_.status})
+    _check_decided(run, round_)
+    pending = list(
+        AllocationLine.objects.select_for_update(of=("self",)).filter(
+            run=run, lot__provider=provider, feasibility=Feasibility.PENDING
+        ).values_list("id", flat=True)
+    )
+    confirmed = AllocationLine.objects.filter(id__in=pending).update(
+        feasibility=Feasibility.CONFIRMED, feasibility_note="", feasibility_by=user, feasibility_at=timezone.now()
+    )
+    if confirmed:
+        audit_record(action="lines_confirm_feasibility", actor=user, obj=run, organisation_id=provider.id,
+                     round_id=round_.pk, extra={"lines": pending, "feasibility": Feasibility.CONFIRMED})
+    return confirmed
+
+
+def _audit_line(*, action: str, user, line: AllocationLine, before: dict) -> None:
+    """Allocation lines are bulk rows, not followed field by field: their feasibility answer is recorded as is."""
+    iso3 = ComputeRequest.objects.filter(pk=line.request_id).values_list("ministry__member_state__iso3", flat=True)
+    audit_record(
+        action=action, actor=user, object_type="allocation.allocationline", object_id=line.pk,
+        organisation_id=line.lot.provider_id, round_id=line.run.round_id, member_state=iso3.first(),
+        before=before, after={"feasibility": line.feasibility, "feasibility_note": line.feasibility_note},
+    )

@@ -229,3 +229,71 @@ def no_dispatch(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(solve_round_task, "delay", lambda run_id: sent.append(run_id))
     return sent
+
+# --- Donor and provider portals ------------------------------------------------------------------
+
+
+def _solve_and_approve(round_, captured):
+    """Solve a closed round in-process (the test's transaction never commits: run its on-commit enqueue),
+    then approve the run."""
+    from alliance.celery import app
+    from allocation import services
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with captured(execute=True):
+            run = services.round_enqueue_solve(round_=round_)
+    finally:
+        app.conf.task_always_eager = previous
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    return services.run_approve(run=run)
+
+
+@pytest.fixture
+def published_small_round(small_round, django_capture_on_commit_callbacks):
+    """``small_round`` solved, approved and published: the donor's 1,000 GPU-hours went 600 to Kenya and 400
+    to Nepal (both LMIC, sector health)."""
+    from allocation import services
+
+    run = _solve_and_approve(small_round, django_capture_on_commit_callbacks)
+    services.round_publish(round_=small_round)
+    small_round.refresh_from_db()
+    small_round.test_run = run
+    return small_round
+
+
+@pytest.fixture
+def cash_round(db, donor_org, provider_org, ministry_a, reviewer, django_capture_on_commit_callbacks):
+    """A round whose only capacity is bought with pooled cash, solved, approved and published.
+
+    The provider offers 500 GPU-hours of H100 at US$2.00; two donors pledge US$600 (``donor_org``) and US$400
+    (another donor): a pool of US$1,000. Kenya asks for 300 h100e-hours, so the pool buys 300 GPU-hours for
+    US$600; ``donor_org`` paid 60 % of it: US$360 for 180 GPU-hours, and US$240 of its pledge remains."""
+    from decimal import Decimal
+
+    from allocation import services
+    from allocation.models import Pledge, RequestStatus, RoundStatus
+    from members.models import OrganisationKind
+    from tests import factories
+
+    round_ = factories.RoundFactory(status=RoundStatus.CLOSED)
+    h100 = factories.HardwareTypeFactory()
+    offer = factories.OfferFactory(provider=provider_org, round=round_)
+    factories.CapacityLotFactory(pledge=None, offer=offer, provider=provider_org, hardware=h100,
+                                 gpu_hours=Decimal("500"), price_usd_per_gpu_hour=Decimal("2.00"),
+                                 value_usd_per_gpu_hour=Decimal("2.00"))
+    other_donor = factories.OrganisationFactory(name="Second Donor", kind=OrganisationKind.DONOR)
+    pledge = factories.PledgeFactory(donor=donor_org, round=round_, kind=Pledge.Kind.CASH, cash_usd=Decimal("600"))
+    factories.PledgeFactory(donor=other_donor, round=round_, kind=Pledge.Kind.CASH, cash_usd=Decimal("400"))
+    request = factories.ComputeRequestFactory(
+        round=round_, ministry=ministry_a, h100e_hours=Decimal("300"), status=RequestStatus.SCORED,
+        score=Decimal("0.800"), acceptable_hardware=[h100],
+    )
+    factories.ReviewFactory(request=request, reviewer=reviewer, score=Decimal("0.800"))
+    run = _solve_and_approve(round_, django_capture_on_commit_callbacks)
+    services.round_publish(round_=round_)
+    round_.refresh_from_db()
+    round_.test_run, round_.test_pledge, round_.test_request = run, pledge, request
+    return round_
