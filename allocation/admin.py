@@ -36,6 +36,7 @@ from allocation.models import (
     Pledge,
     RequestResult,
     Review,
+    ReviewAssignment,
     Round,
     RoundStatus,
 )
@@ -665,3 +666,18 @@ class CofinancingObligationAdmin(admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
         return obj.outstanding_usd > 0 and obj.due_date < timezone.localdate()
+
+
+@admin.register(ReviewAssignment)
+class ReviewAssignmentAdmin(admin.ModelAdmin):
+    """Assignments are made on the secretariat's reviews page (which checks conflicts of interest); here
+    they are read, searched and, if need be, removed."""
+
+    list_display = ("request", "reviewer", "due_date", "assigned_by", "created_at")
+    list_filter = ("request__round", "due_date")
+    search_fields = ("request__title", "request__member_state__name", "reviewer__username", "reviewer__last_name")
+    list_select_related = ("request", "reviewer", "assigned_by")
+    readonly_fields = ("request", "reviewer", "assigned_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -497,3 +497,25 @@ class CofinancingObligation(models.Model):
     @property
     def outstanding_usd(self) -> Decimal:
         return self.amount_usd - self.paid_usd
+
+
+class ReviewAssignment(models.Model):
+    """The secretariat asks one reviewer to score one request by a due date; the review, once submitted,
+    is the ``Review`` of the same request and reviewer."""
+
+    request = models.ForeignKey(ComputeRequest, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "request_id", "reviewer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reviewer"], name="assignment_one_per_reviewer"),
+        ]
+
+    def __str__(self):
+        return f"{self.request.scenario_id} assigned to {self.reviewer} (due {self.due_date})"

@@ -4,6 +4,7 @@ Each service takes keyword-only arguments, runs in one transaction, validates wi
 before saving, locks the rows whose status it changes, and refuses with an ``ApplicationError``
 subclass that names what is wrong.
 """
+import copy
 import datetime
 import hashlib
 import logging
@@ -36,6 +37,7 @@ from allocation.models import (
     RequestResult,
     RequestStatus,
     Review,
+    ReviewAssignment,
     Round,
     RoundStatus,
 )
@@ -85,7 +87,10 @@ def _save(instance):
 
 @transaction.atomic
 def call_create(*, title: str, description: str = "", user=None) -> Call:
-    call = _save(Call(title=title, description=description))
+    _require_secretariat(user)
+    if not title.strip():
+        raise ValidationError({"title": ["Give the call a title."]})
+    call = _save(Call(title=title.strip(), description=description.strip()))
     audit_record(action="call_create", actor=user, obj=call)
     return call
 
@@ -132,7 +137,15 @@ def round_create(
     *, call: Call, number: int, title: str, opens_at: datetime.datetime, submission_deadline: datetime.datetime,
     policy: dict | None = None, user=None,
 ) -> Round:
-    policy = policy_validate(policy if policy is not None else settings.GACP["DEFAULT_POLICY"])
+    """Open a round of a call; its policy is the alliance's default unless one is given (e.g. the previous
+    round's), and is kept with the round."""
+    _require_secretariat(user)
+    policy = policy_validate(copy.deepcopy(policy if policy is not None else settings.GACP["DEFAULT_POLICY"]))
+    Call.objects.select_for_update().get(pk=call.pk)  # two rounds numbered at once: one waits for the other
+    if Round.objects.filter(call=call, number=number).exists():
+        raise ValidationError({"number": [f"The call already has a round {number}."]})
+    if submission_deadline <= opens_at:
+        raise ValidationError({"submission_deadline": ["The submission deadline must come after the opening."]})
     round_ = _save(Round(call=call, number=number, title=title, opens_at=opens_at,
                          submission_deadline=submission_deadline, policy=policy))
     audit_record(action="round_create", actor=user, obj=round_)
@@ -854,3 +867,89 @@ def _audit_line(*, action: str, user, line: AllocationLine, before: dict) -> Non
         organisation_id=line.lot.provider_id, round_id=line.run.round_id, member_state=iso3.first(),
         before=before, after={"feasibility": line.feasibility, "feasibility_note": line.feasibility_note},
     )
+
+
+# --- The secretariat's round management: deadlines and reviewer assignments ------------------------
+
+
+@transaction.atomic
+def round_set_deadline(*, round_: Round, submission_deadline: datetime.datetime, user=None) -> Round:
+    """Move an open or closed round's submission deadline (to reopen a closed round for longer, say)."""
+    _require_secretariat(user)
+    locked = _lock(Round, round_.pk)
+    if locked.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
+        raise InvalidTransition(
+            f"The round is {locked.get_status_display().lower()}; its deadline can no longer change.",
+            {"status": locked.status},
+        )
+    if submission_deadline <= locked.opens_at:
+        raise ValidationError({"submission_deadline": ["The submission deadline must come after the round opens."]})
+    if submission_deadline <= timezone.now():
+        raise ValidationError({"submission_deadline": [
+            "The new deadline is in the past; to stop submissions now, close the round instead."]})
+    locked.submission_deadline = submission_deadline
+    _save(locked)
+    audit_record(action="round_set_deadline", actor=user, obj=locked)
+    public_data_changed()
+    return locked
+
+
+ASSIGNABLE_STATUSES = (RequestStatus.ELIGIBLE, RequestStatus.SCORED)
+
+
+def _reviewer_conflict(reviewer, request: ComputeRequest) -> str | None:
+    """Why ``reviewer`` may not review ``request`` (a conflict of interest), or None."""
+    membership = membership_of(reviewer)
+    organisation = membership.organisation
+    if organisation.pk == request.ministry_id:
+        return f"{reviewer} belongs to the requesting ministry."
+    if organisation.member_state_id and organisation.member_state_id == request.member_state_id:
+        return f"{reviewer}'s organisation is based in {request.member_state.name}, the requesting state."
+    return None
+
+
+@transaction.atomic
+def review_assign(*, user, requests: Iterable[ComputeRequest], reviewer, due_date: datetime.date
+                  ) -> list[ReviewAssignment]:
+    """Ask one reviewer to score eligible requests by a due date: all the requests, or none of them."""
+    _require_secretariat(user)
+    requests = list(requests)
+    if not requests:
+        raise ValidationError({"requests": ["Choose at least one request to assign."]})
+    if not is_reviewer(reviewer):
+        raise ValidationError({"reviewer": [f"{reviewer} is not a reviewer of the alliance."]})
+    if due_date < timezone.localdate():
+        raise ValidationError({"due_date": ["The due date is in the past."]})
+    created = []
+    for request in sorted(requests, key=lambda r: r.pk):
+        request = _lock(ComputeRequest, request.pk)
+        label = f"{request.scenario_id} ({request.title})"
+        if request.status not in ASSIGNABLE_STATUSES:
+            raise InvalidTransition(f"{label} is {request.get_status_display().lower()}; reviewers are assigned "
+                                    "to eligible requests.", {"request": request.pk, "status": request.status})
+        if request.round.status in (RoundStatus.SOLVING, RoundStatus.PUBLISHED):
+            raise InvalidTransition(f"The round of {label} is {request.round.get_status_display().lower()}; "
+                                    "its reviews are closed.", {"request": request.pk})
+        conflict = _reviewer_conflict(reviewer, request)
+        if conflict:
+            raise ValidationError({"reviewer": [f"{conflict} They cannot review {label}."]})
+        if ReviewAssignment.objects.filter(request=request, reviewer=reviewer).exists():
+            raise ValidationError({"reviewer": [f"{reviewer} is already assigned to {label}."]})
+        assignment = _save(ReviewAssignment(request=request, reviewer=reviewer, assigned_by=user, due_date=due_date))
+        audit_record(action="review_assign", actor=user, obj=assignment)
+        created.append(assignment)
+    return created
+
+
+@transaction.atomic
+def review_unassign(*, user, assignment: ReviewAssignment) -> None:
+    """Withdraw an assignment that has not been reviewed yet (a submitted review stays)."""
+    _require_secretariat(user)
+    assignment = _lock(ReviewAssignment, assignment.pk)
+    if Review.objects.filter(request_id=assignment.request_id, reviewer_id=assignment.reviewer_id).exists():
+        raise InvalidTransition(f"{assignment.reviewer} has already scored {assignment.request.scenario_id}; "
+                                "a submitted review stays.")
+    audit_record(action="review_unassign", actor=user, object_type="allocation.reviewassignment",
+                 object_id=assignment.pk, round_id=assignment.request.round_id,
+                 before={"request": assignment.request_id, "reviewer": assignment.reviewer_id}, after={})
+    assignment.delete()

@@ -2,7 +2,8 @@
 from django.urls import path
 
 from allocation import views
-from allocation.views import donor, provider
+from allocation.views import donor, provider, secretariat
+from allocation.views import reviews as review_views
 
 urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round-detail"),
@@ -25,4 +26,31 @@ urlpatterns = [
     path("provider/lines/<int:line_id>/confirm/", provider.line_confirm, name="provider-line-confirm"),
     path("provider/lines/<int:line_id>/flag/", provider.line_flag, name="provider-line-flag"),
     path("allocation-lines/<int:line_id>/", provider.line_detail, name="line-detail"),
+]
+
+# The secretariat's pages and the reviewers'.
+urlpatterns += [
+    path("secretariat/", secretariat.home, name="secretariat-home"),
+    path("secretariat/calls/new/", secretariat.call_create, name="secretariat-call-create"),
+    path("secretariat/calls/<int:call_id>/rounds/new/", secretariat.round_create, name="secretariat-round-create"),
+    path("secretariat/rounds/<int:round_id>/", secretariat.round_manage, name="secretariat-round"),
+    path("secretariat/rounds/<int:round_id>/deadline/", secretariat.round_deadline, name="secretariat-round-deadline"),
+    path("secretariat/rounds/<int:round_id>/close/", secretariat.round_close, name="secretariat-round-close"),
+    path("secretariat/rounds/<int:round_id>/reopen/", secretariat.round_reopen, name="secretariat-round-reopen"),
+    path("secretariat/rounds/<int:round_id>/eligibility/", secretariat.eligibility, name="secretariat-eligibility"),
+    path("secretariat/requests/<int:request_id>/eligibility/", secretariat.eligibility_decide,
+         name="secretariat-eligibility-decide"),
+    path("secretariat/rounds/<int:round_id>/reviews/", secretariat.reviews, name="secretariat-reviews"),
+    path("secretariat/rounds/<int:round_id>/reviews/assign/", secretariat.review_assign,
+         name="secretariat-review-assign"),
+    path("secretariat/assignments/<int:assignment_id>/unassign/", secretariat.review_unassign,
+         name="secretariat-review-unassign"),
+    path("secretariat/rounds/<int:round_id>/policy/", secretariat.policy, name="secretariat-policy"),
+    path("secretariat/rounds/<int:round_id>/compare/", secretariat.compare, name="secretariat-compare"),
+    path("secretariat/runs/<int:run_id>/approve/", secretariat.run_approve, name="secretariat-run-approve"),
+    path("secretariat/rounds/<int:round_id>/publish/", secretariat.round_publish, name="secretariat-round-publish"),
+    path("secretariat/cofinancing/", secretariat.cofinancing, name="secretariat-cofinancing"),
+    path("secretariat/cofinancing/<int:obligation_id>/payment/", secretariat.payment, name="secretariat-payment"),
+    path("reviews/", review_views.my_reviews, name="reviews-home"),
+    path("reviews/requests/<int:request_id>/", review_views.review_score, name="review-score"),
 ]

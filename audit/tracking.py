@@ -18,7 +18,7 @@ TRACKED = (
     "members.memberstate", "members.organisation", "members.membership",
     "allocation.hardwaretype", "allocation.call", "allocation.round", "allocation.pledge", "allocation.offer",
     "allocation.capacitylot", "allocation.computerequest", "allocation.review", "allocation.countrybudget",
-    "allocation.allocationrun", "allocation.cofinancingobligation",
+    "allocation.allocationrun", "allocation.cofinancingobligation", "allocation.reviewassignment",
 )
 # fields never copied into an entry: secrets, and documents too large to diff (their SHA-256 goes in extra)
 IGNORED_FIELDS = {

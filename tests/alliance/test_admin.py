@@ -15,6 +15,7 @@ from allocation.models import (
     CofinancingObligation,
     CountryBudget,
     RequestResult,
+    ReviewAssignment,
     RoundStatus,
 )
 from tests import factories
@@ -42,6 +43,7 @@ def every_model(state_a, ministry_officer_a, donor_officer, provider_officer, re
     request = factories.ComputeRequestFactory(round=round_, ministry=ministry_officer_a.membership.organisation,
                                               status="allocated")
     factories.ReviewFactory(request=request, reviewer=reviewer)
+    ReviewAssignment.objects.create(request=request, reviewer=reviewer, due_date=datetime.date(2026, 1, 15))
     CountryBudget.objects.create(round=round_, member_state=state_a, budget_usd=Decimal("5000"))
     run = AllocationRun.objects.create(
         round=round_, status="succeeded", output={"status": "optimal", "allocations": []},
