@@ -255,4 +255,6 @@ GACP = {
     },
     "SOLVE_TIME_LIMIT_SECONDS": int(os.environ.get("GACP_SOLVE_TIME_LIMIT", "900")),
     "COFINANCING_DUE_DAYS": int(os.environ.get("GACP_COFINANCING_DUE_DAYS", "180")),
+    # Days after a round's publication during which a ministry may appeal a decision on its requests.
+    "APPEAL_WINDOW_DAYS": int(os.environ.get("GACP_APPEAL_WINDOW_DAYS", "30")),
 }

@@ -14,6 +14,7 @@ from django.utils import timezone
 from allocation.models import (
     AllocationLine,
     AllocationRun,
+    Appeal,
     CapacityLot,
     CofinancingObligation,
     ComputeRequest,
@@ -306,3 +307,46 @@ def request_outcome(compute_request: ComputeRequest) -> dict | None:
         "share": share,
         "explanation": explain_result(result),
     }
+
+
+# --- Appeals ------------------------------------------------------------------------------------
+
+
+def appeals_visible_to(user) -> QuerySet[Appeal]:
+    """A ministry officer sees its own state's appeals; the secretariat sees all; nobody else sees any."""
+    appeals = Appeal.objects.select_related("request__round__call", "request__member_state", "lodged_by",
+                                            "answered_by")
+    if is_secretariat(user):
+        return appeals
+    membership = membership_of(user)
+    if membership is not None and membership.role == Role.MINISTRY_OFFICER:
+        return appeals.filter(request__member_state_id=membership.organisation.member_state_id)
+    return appeals.none()
+
+
+def appeal_access(user, appeal_id) -> Appeal:
+    return _get_or_404(appeals_visible_to(user), appeal_id)
+
+
+def secretariat_access(user) -> None:
+    """PermissionDenied unless ``user`` is the secretariat (its officers and superusers)."""
+    if not is_secretariat(user):
+        raise PermissionDenied("Only the secretariat may open this page.")
+
+
+APPEAL_QUEUES = {
+    "open": Appeal.OPEN_STATUSES,
+    "answered": Appeal.ANSWERED_STATUSES,
+    "withdrawn": (Appeal.Status.WITHDRAWN,),
+}
+
+
+def appeals_queue(user, queue: str = "open") -> QuerySet[Appeal]:
+    """The secretariat's queue: open appeals oldest first (answered and withdrawn ones newest first)."""
+    secretariat_access(user)
+    appeals = appeals_visible_to(user)
+    if queue == "open":
+        return appeals.filter(status__in=APPEAL_QUEUES["open"]).order_by("lodged_at", "id")
+    if queue in APPEAL_QUEUES:
+        return appeals.filter(status__in=APPEAL_QUEUES[queue]).order_by("-answered_at", "-lodged_at", "-id")
+    return appeals.order_by("-lodged_at", "-id")

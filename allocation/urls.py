@@ -26,3 +26,16 @@ urlpatterns += [
     path("ministry/requests/<int:request_id>/decline/", ministry_views.request_action, {"action": "decline"},
          name="ministry-request-decline"),
 ]
+
+# Appeals: lodged by ministries, answered by the secretariat
+from allocation.views import appeals as appeal_views  # noqa: E402
+
+urlpatterns += [
+    path("ministry/requests/<int:request_id>/appeal/", appeal_views.appeal_lodge, name="ministry-appeal-lodge"),
+    path("ministry/appeals/<int:appeal_id>/withdraw/", appeal_views.appeal_withdraw, name="ministry-appeal-withdraw"),
+    path("secretariat/appeals/", appeal_views.secretariat_appeals, name="secretariat-appeals"),
+    path("secretariat/appeals/<int:appeal_id>/", appeal_views.secretariat_appeal_detail,
+         name="secretariat-appeal-detail"),
+    path("secretariat/appeals/<int:appeal_id>/review/", appeal_views.secretariat_appeal_review,
+         name="secretariat-appeal-review"),
+]

@@ -53,6 +53,7 @@ def ministry_home(request):
         "open_rounds": [{"round": r, "has_draft": r.id in drafted} for r in open_rounds],
         "awards": _with_results(selectors.awards_awaiting_answer(request.user)),
         "cofinancing": selectors.state_cofinancing(state),
+        "appeals": list(selectors.appeals_visible_to(request.user).order_by("-lodged_at", "-id")[:20]),
     })
 
 
@@ -113,14 +114,20 @@ def request_edit(request, request_id: int):
 @require_safe
 def request_detail(request, request_id: int):
     compute_request = selectors.ministry_request_access(request.user, request_id)
+    return request_detail_page(request, compute_request)
+
+
+def request_detail_page(request, compute_request, *, appeal_form=None, status=200):
+    """The request page; ``appeal_form`` carries a refused appeal's input back to the officer."""
+    from allocation.views.appeals import appeal_context
+
     round_ = compute_request.round
     outcome = selectors.request_outcome(compute_request)
     return render(request, "allocation/ministry/request_detail.html", {
         "compute_request": compute_request,
         "round": round_,
         "hardware": list(compute_request.acceptable_hardware.order_by("-h100e", "name")),
-        "regions": [label for code, label in Region.choices
-                    if code in (compute_request.data_residency_regions or [])],
+        "regions": [label for code, label in Region.choices if code in (compute_request.data_residency_regions or [])],
         "outcome": outcome,
         "fulfilment_pct": outcome["result"].fulfilment * 100 if outcome else None,
         "share_pct": outcome["share"] * 100 if outcome and outcome["share"] is not None else None,
@@ -128,7 +135,8 @@ def request_detail(request, request_id: int):
         "can_submit": compute_request.status == RequestStatus.DRAFT and round_.status == RoundStatus.OPEN,
         "can_withdraw": compute_request.status in WITHDRAWABLE,
         "can_answer": compute_request.status == RequestStatus.ALLOCATED and round_.status == RoundStatus.PUBLISHED,
-    })
+        **appeal_context(compute_request, appeal_form),
+    }, status=status)
 
 
 @dataclass(frozen=True)
