@@ -7,7 +7,7 @@ from rest_framework.serializers import CharField, Serializer
 
 from alliance.api import ErrorSerializer, RedocView, api_not_found
 from alliance.cache import cache_public_api
-from allocation.api import capacity, compute_requests, published, rounds
+from allocation.api import appeals, capacity, compute_requests, published, rounds
 from audit import api as audit_api
 from members import api as members_api
 
@@ -72,6 +72,12 @@ urlpatterns = [
          name="request-eligibility"),
     path("reviews/", compute_requests.ReviewListApi.as_view(), name="review-list"),
     path("reviews/<int:review_id>/", compute_requests.ReviewDetailApi.as_view(), name="review-detail"),
+    # Appeals
+    path("appeals/", appeals.AppealListApi.as_view(), name="appeal-list"),
+    path("appeals/<int:appeal_id>/", appeals.AppealDetailApi.as_view(), name="appeal-detail"),
+    path("appeals/<int:appeal_id>/withdraw/", appeals.AppealWithdrawApi.as_view(), name="appeal-withdraw"),
+    path("appeals/<int:appeal_id>/review/", appeals.AppealReviewApi.as_view(), name="appeal-review"),
+    path("appeals/<int:appeal_id>/answer/", appeals.AppealAnswerApi.as_view(), name="appeal-answer"),
     # Open data
     path("published/allocations/", cache_public_api(published.PublishedAllocationListApi.as_view()),
          name="published-allocations"),

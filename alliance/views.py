@@ -55,7 +55,7 @@ ROLE_AREAS = (
             _("Follow review and allocation, with the reasons for every decision"),
             _("Accept allocations and see the co-financing your state owes"),
         ),
-        (AreaLink(_("Your requests"), ("api:request-list",), "/api/requests/"), API_DOCS),
+        (AreaLink(_("Your requests"), ("ministry-home", "api:request-list"), "/ministry/"), API_DOCS),
     ),
     RoleArea(
         "donor",

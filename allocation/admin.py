@@ -26,6 +26,7 @@ from allocation import services
 from allocation.models import (
     AllocationLine,
     AllocationRun,
+    Appeal,
     Call,
     CapacityLot,
     CofinancingObligation,
@@ -681,3 +682,22 @@ class ReviewAssignmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+# --- Appeals ------------------------------------------------------------------------------------
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Appeals are lodged by ministries and answered by the secretariat on their pages (/secretariat/appeals/),
+    through the services; the admin reads them."""
+
+    list_display = ("id", "request", "member_state", "status", "remedy", "lodged_at", "answered_at")
+    list_filter = ("status", "remedy", "request__round")
+    search_fields = ("request__title", "request__member_state__name", "request__member_state__iso3", "reasons")
+    list_select_related = ("request", "request__member_state")
+    raw_id_fields = ("request", "lodged_by", "answered_by")
+    date_hierarchy = "lodged_at"
+
+    @admin.display(description=_("state"), ordering="request__member_state__name")
+    def member_state(self, obj):
+        return obj.request.member_state

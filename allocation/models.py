@@ -519,3 +519,69 @@ class ReviewAssignment(models.Model):
 
     def __str__(self):
         return f"{self.request.scenario_id} assigned to {self.reviewer} (due {self.due_date})"
+
+class Appeal(models.Model):
+    """A ministry's appeal against the published decision on one of its requests, and the secretariat's
+    answer. Upholding an appeal records what the secretariat will do about it (for example, reconsider the
+    request in the next round); it never changes a published allocation."""
+
+    class Status(models.TextChoices):
+        LODGED = "lodged", _("Lodged")
+        UNDER_REVIEW = "under_review", _("Under review")
+        UPHELD = "upheld", _("Upheld")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Remedy(models.TextChoices):
+        RECONSIDER_NEXT_ROUND = "reconsider_next_round", _("Reconsideration in the next round")
+        CORRECT_RECORD = "correct_record", _("Correction of the published record")
+        OTHER = "other", _("Another action, described in the answer")
+
+    OPEN_STATUSES = (Status.LODGED, Status.UNDER_REVIEW)
+    ANSWERED_STATUSES = (Status.UPHELD, Status.REJECTED)
+
+    request = models.ForeignKey(ComputeRequest, on_delete=models.PROTECT, related_name="appeals")
+    lodged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="appeals_lodged")
+    reasons = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.LODGED)
+    answer = models.TextField(blank=True)
+    remedy = models.CharField(max_length=24, choices=Remedy.choices, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="appeals_answered")
+    lodged_at = models.DateTimeField(auto_now_add=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-lodged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request"], condition=Q(status__in=["lodged", "under_review"]),
+                                    name="appeal_one_open_per_request"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["upheld", "rejected"]) | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="appeal_answered_has_answer",
+            ),
+            models.CheckConstraint(condition=~Q(status="upheld") | ~Q(remedy=""), name="appeal_upheld_has_remedy"),
+            models.CheckConstraint(condition=Q(status="upheld") | Q(remedy=""), name="appeal_remedy_only_if_upheld"),
+            models.CheckConstraint(condition=~Q(reasons=""), name="appeal_has_reasons"),
+        ]
+
+    def __str__(self):
+        return f"Appeal {self.pk} on {self.request.scenario_id} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def clean(self):
+        errors = {}
+        if not (self.reasons or "").strip():
+            errors["reasons"] = _("Say why the decision should be reconsidered.")
+        if self.status in self.ANSWERED_STATUSES and not (self.answer or "").strip():
+            errors["answer"] = _("An answered appeal needs the secretariat's answer.")
+        if self.status == self.Status.UPHELD and not self.remedy:
+            errors["remedy"] = _("Say what the secretariat will do about an upheld appeal.")
+        if errors:
+            raise ValidationError(errors)

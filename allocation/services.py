@@ -25,6 +25,7 @@ from allocation.exceptions import InvalidTransition, NotPermitted, RoundNotReady
 from allocation.models import (
     AllocationLine,
     AllocationRun,
+    Appeal,
     Call,
     CapacityLot,
     CofinancingObligation,
@@ -953,3 +954,107 @@ def review_unassign(*, user, assignment: ReviewAssignment) -> None:
                  object_id=assignment.pk, round_id=assignment.request.round_id,
                  before={"request": assignment.request_id, "reviewer": assignment.reviewer_id}, after={})
     assignment.delete()
+
+
+# --- Appeals ------------------------------------------------------------------------------------
+# A ministry appeals the published decision on one of its requests; the secretariat reviews and answers.
+# Answering records what the secretariat will do: a published allocation is never changed silently.
+
+
+APPEAL_MIN_REASONS = 20
+
+
+def appeal_window_closes(round_: Round) -> datetime.datetime | None:
+    """When the appeal window of a published round closes (None before publication)."""
+    if round_.published_at is None:
+        return None
+    return round_.published_at + datetime.timedelta(days=settings.GACP["APPEAL_WINDOW_DAYS"])
+
+
+def appeal_refusal(request: ComputeRequest, now: datetime.datetime | None = None) -> str | None:
+    """Why an appeal on the request cannot be lodged now, or None when it can."""
+    round_ = request.round
+    if round_.status != RoundStatus.PUBLISHED:
+        return "An appeal can be lodged only once the round's decision is published."
+    if not RequestResult.objects.filter(request=request, run__is_approved=True, run__round=round_).exists():
+        return "This request took no part in the published decision; there is nothing to appeal."
+    closes = appeal_window_closes(round_)
+    if (now or timezone.now()) > closes:
+        return f"The appeal window closed on {closes:%Y-%m-%d}, {settings.GACP['APPEAL_WINDOW_DAYS']} days after " \
+               "the round was published."
+    if Appeal.objects.filter(request=request, status__in=Appeal.OPEN_STATUSES).exists():
+        return "This request already has an open appeal; wait for its answer or withdraw it first."
+    return None
+
+
+@transaction.atomic
+def appeal_lodge(*, user, request: ComputeRequest, reasons: str) -> Appeal:
+    """A ministry officer appeals the published decision on one of its state's requests, within the window."""
+    request = _own_request(user, request)  # locks the request: two officers cannot open two appeals at once
+    refusal = appeal_refusal(request)
+    if refusal:
+        raise InvalidTransition(refusal, {"request": request.pk})
+    reasons = (reasons or "").strip()
+    if len(reasons) < APPEAL_MIN_REASONS:
+        raise ValidationError({"reasons": [f"Say why the decision should be reconsidered, in at least "
+                                           f"{APPEAL_MIN_REASONS} characters."]})
+    appeal = _save(Appeal(request=request, lodged_by=user, reasons=reasons))
+    audit_record(action="appeal_lodge", actor=user, obj=appeal)
+    return appeal
+
+
+@transaction.atomic
+def appeal_withdraw(*, user, appeal: Appeal) -> Appeal:
+    """The appealing state withdraws an appeal that has not been answered."""
+    _own_request(user, appeal.request)
+    appeal = _lock(Appeal, appeal.pk)
+    if not appeal.is_open:
+        raise InvalidTransition(f"The appeal is {appeal.get_status_display().lower()}; only an open appeal can be "
+                                "withdrawn.", {"status": appeal.status})
+    appeal.status = Appeal.Status.WITHDRAWN
+    appeal.withdrawn_at = timezone.now()
+    _save(appeal)
+    audit_record(action="appeal_withdraw", actor=user, obj=appeal)
+    return appeal
+
+
+@transaction.atomic
+def appeal_start_review(*, user, appeal: Appeal) -> Appeal:
+    """The secretariat takes a lodged appeal under review (the ministry sees that it is being examined)."""
+    _require_secretariat(user)
+    appeal = _lock(Appeal, appeal.pk)
+    if appeal.status != Appeal.Status.LODGED:
+        raise InvalidTransition(f"The appeal is {appeal.get_status_display().lower()}; only a lodged appeal can be "
+                                "taken under review.", {"status": appeal.status})
+    appeal.status = Appeal.Status.UNDER_REVIEW
+    appeal.review_started_at = timezone.now()
+    _save(appeal)
+    audit_record(action="appeal_start_review", actor=user, obj=appeal)
+    return appeal
+
+
+@transaction.atomic
+def appeal_answer(*, user, appeal: Appeal, upheld: bool, answer: str, remedy: str = "") -> Appeal:
+    """The secretariat upholds or rejects an open appeal with a written answer. An upheld appeal names what
+    the secretariat will do (``remedy``); the published allocation itself stays as it was published."""
+    _require_secretariat(user)
+    appeal = _lock(Appeal, appeal.pk)
+    if not appeal.is_open:
+        raise InvalidTransition(f"The appeal is {appeal.get_status_display().lower()}; it was already closed.",
+                                {"status": appeal.status})
+    answer = (answer or "").strip()
+    errors = {}
+    if not answer:
+        errors["answer"] = ["Write the answer the ministry will read."]
+    if upheld and remedy not in Appeal.Remedy.values:
+        errors["remedy"] = ["Say what the secretariat will do about an upheld appeal."]
+    if errors:
+        raise ValidationError(errors)
+    appeal.status = Appeal.Status.UPHELD if upheld else Appeal.Status.REJECTED
+    appeal.remedy = remedy if upheld else ""
+    appeal.answer = answer
+    appeal.answered_by = user
+    appeal.answered_at = timezone.now()
+    _save(appeal)
+    audit_record(action="appeal_answer", actor=user, obj=appeal)
+    return appeal

@@ -51,6 +51,8 @@ RULES = {
     # reviews are blind: their scope is the round, read by the secretariat and the reviewer who wrote them
     "allocation.review": lambda o: Scope(round_id=o.request.round_id),
     "allocation.reviewassignment": lambda o: Scope(round_id=o.request.round_id),
+    "allocation.appeal": lambda o: Scope(member_state=_iso3(o.request.member_state),
+                                         organisation_id=o.request.ministry_id, round_id=o.request.round_id),
     "allocation.countrybudget": lambda o: Scope(member_state=_iso3(o.member_state), round_id=o.round_id),
     "allocation.cofinancingobligation": lambda o: Scope(member_state=_iso3(o.member_state), round_id=o.round_id),
 }

@@ -19,6 +19,7 @@ TRACKED = (
     "allocation.hardwaretype", "allocation.call", "allocation.round", "allocation.pledge", "allocation.offer",
     "allocation.capacitylot", "allocation.computerequest", "allocation.review", "allocation.countrybudget",
     "allocation.allocationrun", "allocation.cofinancingobligation", "allocation.reviewassignment",
+    "allocation.appeal",
 )
 # fields never copied into an entry: secrets, and documents too large to diff (their SHA-256 goes in extra)
 IGNORED_FIELDS = {

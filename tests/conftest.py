@@ -252,19 +252,6 @@ def _solve_and_approve(round_, captured):
 
 
 @pytest.fixture
-def published_small_round(small_round, django_capture_on_commit_callbacks):
-    """``small_round`` solved, approved and published: the donor's 1,000 GPU-hours went 600 to Kenya and 400
-    to Nepal (both LMIC, sector health)."""
-    from allocation import services
-
-    run = _solve_and_approve(small_round, django_capture_on_commit_callbacks)
-    services.round_publish(round_=small_round)
-    small_round.refresh_from_db()
-    small_round.test_run = run
-    return small_round
-
-
-@pytest.fixture
 def cash_round(db, donor_org, provider_org, ministry_a, reviewer, django_capture_on_commit_callbacks):
     """A round whose only capacity is bought with pooled cash, solved, approved and published.
 
@@ -297,3 +284,22 @@ def cash_round(db, donor_org, provider_org, ministry_a, reviewer, django_capture
     round_.refresh_from_db()
     round_.test_run, round_.test_pledge, round_.test_request = run, pledge, request
     return round_
+
+
+@pytest.fixture
+def published_small_round(small_round, secretariat_officer, eager_celery, django_capture_on_commit_callbacks):
+    """``small_round`` solved, approved and published: Kenya's request allocated 600 h100e-hours and Nepal's
+    400 (both stopped by the one full lot); Kenya (accelerated, 4 years: share 0.6) owes 0.6 x 600 x US$2.40
+    = US$864.00, Nepal (preparatory, 2 years: share 0.05 x 1.15^2 = 0.066125) US$63.48."""
+    from allocation import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.round_enqueue_solve(round_=small_round, user=secretariat_officer)
+    run.refresh_from_db()
+    services.run_approve(run=run, user=secretariat_officer)
+    services.round_publish(round_=small_round, user=secretariat_officer)
+    small_round.refresh_from_db()
+    for request in small_round.test_requests:
+        request.refresh_from_db()
+    small_round.test_run = run
+    return small_round

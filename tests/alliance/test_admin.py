@@ -12,6 +12,7 @@ from django.utils import timezone
 from allocation.models import (
     AllocationLine,
     AllocationRun,
+    Appeal,
     CofinancingObligation,
     CountryBudget,
     RequestResult,
@@ -57,6 +58,7 @@ def every_model(state_a, ministry_officer_a, donor_officer, provider_officer, re
                                   cofinancing_usd=Decimal("100"), cash_usd=0)
     CofinancingObligation.objects.create(round=round_, run=run, member_state=state_a, share=Decimal("0.2"),
                                          amount_usd=Decimal("100"), due_date=datetime.date(2026, 1, 31))
+    Appeal.objects.create(request=request, lodged_by=ministry_officer_a, reasons="The review missed our data.")
     return {"run": run, "request": request}
 
 
