@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from allocation import reference
 from allocation import services as allocation_services
-from allocation.models import AllocationRun, CofinancingObligation, RequestStatus, RoundStatus
+from allocation.models import AllocationLine, AllocationRun, CofinancingObligation, RequestStatus, RoundStatus
 from audit.models import AuditEntry
 from audit.selectors import audit_chain_verify
 from members import services as member_services
@@ -19,9 +19,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 MODULES = (allocation_services, member_services, reference)
-READ_ONLY = {"policy_validate"}  # public functions that change nothing
+READ_ONLY = {"policy_validate", "appeal_refusal", "appeal_window_closes"}  # public functions that change nothing
 # services that reach audit_record through a helper of their module
-DELEGATES = {"run_execute": ("_claim_run", "_run_fail", "_run_store"), "runs_fail_stale": ("_run_fail",)}
+DELEGATES = {"run_execute": ("_claim_run", "_run_fail", "_run_store"), "runs_fail_stale": ("_run_fail",),
+             "line_confirm_feasibility": ("_audit_line",), "line_flag_infeasible": ("_audit_line",)}
 
 
 def public_functions():
@@ -93,6 +94,29 @@ def _payment(w):
         user=w.secretariat_officer)
 
 
+def _kenya_request(w):
+    return next(r for r in w.small_round.test_requests if r.ministry == w.ministry_a)
+
+
+def _appeal(w, act):
+    w.published_round()
+    appeal = allocation_services.appeal_lodge(user=w.ministry_officer_a, request=_kenya_request(w),
+                                              reasons="The H200 lots in our region were left unused.")
+    return lambda: act(appeal)
+
+
+def _approved_line(w):
+    run = w.solved_run()
+    allocation_services.run_approve(run=run, user=w.secretariat_officer)
+    return AllocationLine.objects.filter(run=run).first()
+
+
+def _assignment(w):
+    request = w.compute_request(RequestStatus.ELIGIBLE)
+    return allocation_services.review_assign(user=w.secretariat_officer, requests=[request], reviewer=w.reviewer,
+                                             due_date=timezone.localdate() + datetime.timedelta(days=7))[0]
+
+
 # name -> (driver returning the call to make, the actions it must record)
 DRIVERS = {
     "call_create": (lambda w: lambda: allocation_services.call_create(title="Call", user=w.secretariat_officer),
@@ -158,6 +182,32 @@ DRIVERS = {
         username="newcomer", password="a-long-passphrase-2026", organisation=w.donor_org, role="donor_officer",
         user=w.secretariat_officer), ["person_create"]),
     "hardware_types_load": (lambda w: lambda: reference.hardware_types_load(), ["hardware_type_load"]),
+    "round_set_deadline": (lambda w: (lambda r: lambda: allocation_services.round_set_deadline(
+        round_=r, submission_deadline=timezone.now() + datetime.timedelta(days=40), user=w.secretariat_officer))(
+        w.open_round()), ["round_set_deadline"]),
+    "review_assign": (lambda w: (lambda q: lambda: allocation_services.review_assign(
+        user=w.secretariat_officer, requests=[q], reviewer=w.reviewer,
+        due_date=timezone.localdate() + datetime.timedelta(days=7)))(w.compute_request(RequestStatus.ELIGIBLE)),
+        ["review_assign"]),
+    "review_unassign": (lambda w: (lambda a: lambda: allocation_services.review_unassign(
+        user=w.secretariat_officer, assignment=a))(_assignment(w)), ["review_unassign"]),
+    "appeal_lodge": (lambda w: (w.published_round(), lambda: allocation_services.appeal_lodge(
+        user=w.ministry_officer_a, request=_kenya_request(w), reasons="Our H200 lots were left unused."))[1],
+        ["appeal_lodge"]),
+    "appeal_withdraw": (lambda w: _appeal(w, lambda a: allocation_services.appeal_withdraw(
+        user=w.ministry_officer_a, appeal=a)), ["appeal_withdraw"]),
+    "appeal_start_review": (lambda w: _appeal(w, lambda a: allocation_services.appeal_start_review(
+        user=w.secretariat_officer, appeal=a)), ["appeal_start_review"]),
+    "appeal_answer": (lambda w: _appeal(w, lambda a: allocation_services.appeal_answer(
+        user=w.secretariat_officer, appeal=a, upheld=False, answer="The lots were earmarked for health.")),
+        ["appeal_answer"]),
+    "line_confirm_feasibility": (lambda w: (lambda line: lambda: allocation_services.line_confirm_feasibility(
+        user=w.provider_officer, line=line))(_approved_line(w)), ["line_confirm_feasibility"]),
+    "line_flag_infeasible": (lambda w: (lambda line: lambda: allocation_services.line_flag_infeasible(
+        user=w.provider_officer, line=line, note="The cluster is down for maintenance in March."))(
+        _approved_line(w)), ["line_flag_infeasible"]),
+    "lines_confirm_feasibility": (lambda w: (_approved_line(w), lambda: allocation_services.lines_confirm_feasibility(
+        user=w.provider_officer, round_=w.small_round))[1], ["lines_confirm_feasibility"]),
 }
 
 
