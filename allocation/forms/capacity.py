@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from allocation.models import HardwareType, Round
@@ -37,7 +37,7 @@ def round_field() -> RoundChoiceField:
 
 class HardwareChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: HardwareType) -> str:
-        return _("%(name)s (%(h100e)s H100-equivalents)") % {"name": obj.name, "h100e": f"{obj.h100e.normalize():f}"}
+        return _("%(name)s — %(h100e)s × H100") % {"name": obj.name, "h100e": formats.localize(obj.h100e.normalize())}
 
 
 class LotFormBase(forms.Form):
