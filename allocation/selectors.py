@@ -1017,7 +1017,7 @@ def state_cofinancing(state: MemberState, today=None) -> dict:
                                              round__status=RoundStatus.PUBLISHED)
         .select_related("round__call").order_by("due_date", "id")
     )
-    rows = [{"obligation": o, "outstanding_usd": o.outstanding_usd, "share_pct": o.share * 100,
+    rows = [{"obligation": o, "outstanding_usd": o.outstanding_usd, "share_pct": round(o.share * 100, 4),
              "overdue": o.outstanding_usd > 0 and o.due_date < today} for o in obligations]
     share = cofinancing_share_of(state, policy)
     return {
@@ -1026,7 +1026,7 @@ def state_cofinancing(state: MemberState, today=None) -> dict:
         "phase_code": state.cofinancing_phase,
         "years_in_phase": state.years_in_phase,
         "share": share,
-        "share_pct": share * 100,
+        "share_pct": round(share * 100, 4),
         "policy_round": policy_round,
         "obligations": rows,
         "owed_usd": sum((o.amount_usd for o in obligations), Decimal("0")),

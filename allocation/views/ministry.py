@@ -130,7 +130,7 @@ def request_detail_page(request, compute_request, *, appeal_form=None, status=20
         "regions": [label for code, label in Region.choices if code in (compute_request.data_residency_regions or [])],
         "outcome": outcome,
         "fulfilment_pct": outcome["result"].fulfilment * 100 if outcome else None,
-        "share_pct": outcome["share"] * 100 if outcome and outcome["share"] is not None else None,
+        "share_pct": round(outcome["share"] * 100, 4) if outcome and outcome["share"] is not None else None,
         "can_edit": compute_request.status == RequestStatus.DRAFT and round_.status == RoundStatus.OPEN,
         "can_submit": compute_request.status == RequestStatus.DRAFT and round_.status == RoundStatus.OPEN,
         "can_withdraw": compute_request.status in WITHDRAWABLE,
