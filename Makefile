@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint pytest solver-benchmark clean
+.PHONY: run test install lint pytest solver-benchmark load-benchmark clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ pytest:
 
 solver-benchmark: install
 	$(PY) benchmarks/solver.py
+
+## load-benchmark: seed PostgreSQL (gacp_ops) with 1,000,000 allocation lines, serve with gunicorn, measure with wrk
+load-benchmark: install
+	$(PY) benchmarks/load/run.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
@@ -508,6 +508,14 @@ def round_enqueue_solve(*, round_: Round, user=None) -> AllocationRun:
     return run
 
 
+RUN_UNQUEUED = "unqueued"  # the progress state of a run that no queue would take
+
+
+def run_was_unqueued(run: AllocationRun) -> bool:
+    """Whether the run failed because the task queue could not take it (rather than in the engine)."""
+    return run.status == AllocationRun.Status.FAILED and run.progress.get("state") == RUN_UNQUEUED
+
+
 def _dispatch(task, run_id: int) -> None:
     """Hand a committed run to the queue; if the queue cannot take it, fail the run clearly and free
     the round instead of leaving it "solving" with nobody working on it."""
@@ -516,7 +524,7 @@ def _dispatch(task, run_id: int) -> None:
     except Exception as error:  # noqa: BLE001 - broker down or any failure to enqueue
         logger.exception("Could not enqueue run %s", run_id)
         _run_fail(run_id, f"The task queue is unavailable ({type(error).__name__}); the round was not solved. "
-                          "Try again when the queue is back.")
+                          "Try again when the queue is back.", state=RUN_UNQUEUED)
 
 
 @transaction.atomic
@@ -570,11 +578,17 @@ def run_execute(*, run_id: int, time_limit: float | None = None) -> AllocationRu
         return _run_fail(run.id, f"The engine failed: {type(error).__name__}: {error}")
     if output.get("status") == "infeasible":
         return _run_fail(run.id, "The engine found no feasible allocation for this round.")
-    return _run_store(run.id, output)
+    try:
+        return _run_store(run.id, output)
+    except OperationalError:
+        raise  # the connection or the server failed: the task retries, and nothing was half-written
+    except DatabaseError as error:  # the decision itself cannot be stored (a value out of range, ...)
+        logger.exception("Could not store the decision of run %s", run.id)
+        return _run_fail(run.id, f"The decision could not be stored: {type(error).__name__}: {error}")
 
 
 @transaction.atomic
-def _run_fail(run_id: int, message: str) -> AllocationRun:
+def _run_fail(run_id: int, message: str, *, state: str = "failed") -> AllocationRun:
     """Fail a run still queued or running, and free its round; a run that has finished meanwhile (the
     stale-run job lists runs before failing them) keeps its result."""
     run = _lock(AllocationRun, run_id)
@@ -583,7 +597,7 @@ def _run_fail(run_id: int, message: str) -> AllocationRun:
     run.status = AllocationRun.Status.FAILED
     run.error = message
     run.finished_at = timezone.now()
-    run.progress = {**run.progress, "state": "failed"}
+    run.progress = {**run.progress, "state": state}
     run.save()
     round_ = _lock(Round, run.round_id)
     if round_.status == RoundStatus.SOLVING:

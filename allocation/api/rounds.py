@@ -274,14 +274,21 @@ class RoundSolveApi(APIView):
         status = serializers.CharField()
 
     @extend_schema(operation_id="rounds_solve", tags=["rounds"], request=None,
-                   responses={202: RoundSolveOutputSerializer, **ACTION_ERRORS},
+                   responses={202: RoundSolveOutputSerializer, 503: ErrorSerializer, **ACTION_ERRORS},
                    description="Secretariat: freeze the round's scenario into a new run and queue it for the "
                                "engine. The round must be closed (or solved, for a re-run) with every request "
-                               "checked and scored.")
+                               "checked and scored. 503 when the task queue cannot be reached (the round is "
+                               "left as it was).")
     def post(self, request, round_id: int):
         require_secretariat(self, request)
         round_ = round_access(request.user, round_id)
         run = services.round_enqueue_solve(round_=round_, user=request.user)
+        run.refresh_from_db()  # the queue has been asked by now
+        if services.run_was_unqueued(run):
+            return Response({"message": "Solving is unavailable: the task queue cannot be reached. The run was "
+                                        "not started and the round is unchanged; try again later.",
+                             "extra": {"run": run.pk, "round": round_.pk}},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         location = reverse("api:run-detail", args=[run.pk])
         return Response({"run": run.pk, "round": round_.pk, "status": run.status},
                         status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alliance.exceptions import ApplicationError
 from allocation import selectors, services
+from allocation.models import AllocationRun
 
 
 def round_detail(request, round_id: int):
@@ -50,5 +51,14 @@ def round_solve(request, round_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Run %(run)s is queued; its progress shows below.") % {"run": run.pk})
+        run.refresh_from_db()  # the queue has been asked by now: the run may have failed to reach it
+        if services.run_was_unqueued(run):
+            messages.error(request, _(
+                "Solving is unavailable right now: the task queue cannot be reached. Run %(run)s was not started "
+                "and the round is unchanged; try again in a few minutes."
+            ) % {"run": run.pk})
+        elif run.status == AllocationRun.Status.FAILED:
+            messages.error(request, _("Run %(run)s failed: %(error)s") % {"run": run.pk, "error": run.error})
+        else:
+            messages.success(request, _("Run %(run)s is queued; its progress shows below.") % {"run": run.pk})
     return redirect("round-detail", round_id=round_.pk)
