@@ -99,12 +99,12 @@ ROLE_AREAS = (
         _("Every decision is published: what was pledged, what was asked for, and who received what."),
         (
             _("Read the public dashboard"),
-            _("Download the open data through the API"),
+            _("Download the open data as CSV, JSON or XLSX, or read it through the API"),
         ),
         (
             AreaLink(_("Public dashboard"), ("dashboard",), "/dashboard/"),
-            AreaLink(_("Published allocations (open data)"), ("api:published-allocations",),
-                     "/api/published/allocations/"),
+            AreaLink(_("Every award, searchable"), ("awards",), "/dashboard/awards/"),
+            AreaLink(_("Open data downloads"), ("open-data",), "/open-data/"),
             AreaLink(_("API schema"), ("schema",), "/api/schema/"),
         ),
     ),
@@ -223,18 +223,19 @@ def bar_chart(*, chart_id: str, title: str, description: str, unit: str, rows: l
 # roughly where it lies on a world map (x, y, width, height in a 640 x 420 box), no borders implied.
 REGION_TILES = {
     "NAM": (10, 10, 170, 120),
-    "LAC": (95, 142, 130, 268),
-    "ECA": (245, 10, 240, 104),
-    "MNA": (235, 124, 165, 96),
-    "SSA": (250, 230, 150, 180),
-    "SAS": (410, 124, 100, 136),
-    "EAP": (520, 40, 110, 300),
+    "LAC": (88, 142, 130, 268),
+    "ECA": (240, 10, 245, 102),
+    "MNA": (228, 122, 182, 112),
+    "SSA": (250, 244, 150, 166),
+    "SAS": (420, 122, 92, 138),
+    "EAP": (522, 40, 110, 300),
 }
 REGION_SHORT = {  # short names that fit a tile, one or two lines; the full name is the tile's title
     "NAM": (pgettext_lazy("map", "North America"),),
     "LAC": (pgettext_lazy("map", "Latin America"), pgettext_lazy("map", "& Caribbean")),
     "ECA": (pgettext_lazy("map", "Europe & Central Asia"),),
-    "MNA": (pgettext_lazy("map", "Middle East, N. Africa,"), pgettext_lazy("map", "Afghanistan & Pakistan")),
+    "MNA": (pgettext_lazy("map", "Middle East, North"), pgettext_lazy("map", "Africa, Afghanistan"),
+            pgettext_lazy("map", "& Pakistan")),
     "SSA": (pgettext_lazy("map", "Sub-Saharan"), pgettext_lazy("map", "Africa")),
     "SAS": (pgettext_lazy("map", "South Asia"),),
     "EAP": (pgettext_lazy("map", "East Asia"), pgettext_lazy("map", "& Pacific")),
@@ -253,8 +254,8 @@ def region_map(rows: list[dict]) -> dict:
         value = row["per_million"] if row else None
         level = None if value is None or not top else min(int(value / top * MAP_CLASSES), MAP_CLASSES - 1)
         lines = REGION_SHORT[key]
-        middle = y + height / 2
-        first_line = middle - 11 * len(lines) - 2
+        # a block of 20 px label lines and a 26 px value line, centred in the tile (y is a text baseline)
+        first_line = y + height / 2 - (20 * len(lines) + 26) / 2 + 15
         tiles.append({
             "key": key,
             "full_label": Region(key).label,
@@ -263,7 +264,7 @@ def region_map(rows: list[dict]) -> dict:
             "x": str(x), "y": str(y), "width": str(width), "height": str(height),
             "cx": str(x + width / 2),
             "lines": [{"text": text, "y": f"{first_line + 20 * index:.0f}"} for index, text in enumerate(lines)],
-            "value_y": f"{first_line + 20 * len(lines) + 6:.0f}",
+            "value_y": f"{first_line + 20 * (len(lines) - 1) + 26:.0f}",
         })
     step = top / MAP_CLASSES if top else 0
     legend = [{"level": level, "low": step * level, "high": step * (level + 1)} for level in range(MAP_CLASSES)]
