@@ -1,12 +1,16 @@
 """The REST API's routes, mounted at /api/ (the schema, Swagger UI and ReDoc live beside them)."""
+from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 from rest_framework.serializers import CharField, Serializer
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 from alliance.api import ErrorSerializer, RedocView, api_not_found
 from alliance.cache import cache_public_api
+from alliance.security import lockout_message, login_is_locked
 from allocation.api import appeals, capacity, compute_requests, published, rounds
 from audit import api as audit_api
 from members import api as members_api
@@ -19,9 +23,15 @@ class TokenOutputSerializer(Serializer):
 class TokenObtainApi(ObtainAuthToken):
     """Exchange a username and password for an API token."""
 
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "auth"
+
     @extend_schema(operation_id="auth_token_create", tags=["auth"], request=AuthTokenSerializer,
-                   responses={200: TokenOutputSerializer, 400: ErrorSerializer}, auth=[])
+                   responses={200: TokenOutputSerializer, 400: ErrorSerializer, 429: ErrorSerializer}, auth=[])
     def post(self, request, *args, **kwargs):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if login_is_locked(request._request, username):
+            return Response({"message": lockout_message()}, status=429)
         return super().post(request, *args, **kwargs)
 
 
@@ -86,7 +96,9 @@ urlpatterns = [
     path("audit/", audit_api.AuditEntryListApi.as_view(), name="audit-list"),
     path("audit/verify/", audit_api.AuditVerifyApi.as_view(), name="audit-verify"),
     # ReDoc without CDN fonts; shadows the stock view routed after this include in alliance/urls.py.
-    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    # (ReDoc injects its styles and runs a worker from a blob: URL; no inline script)
+    path("redoc/", csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(
+        RedocView.as_view(url_name="schema")), name="redoc"),
     # Anything else under /api/ (e.g. /api/requests/abc/) is a JSON 404, or a 308 to the path with its
     # final slash. The schema and Swagger UI, routed in alliance/urls.py after this include, match there.
     re_path(r"^(?!(schema|docs)/?$)", api_not_found, name="not-found"),

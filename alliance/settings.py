@@ -5,6 +5,7 @@ beside the project and Celery tasks executed eagerly in the web process. Setting
 switches to PostgreSQL and ``CELERY_BROKER_URL`` to Redis with real workers, which is production.
 Every variable is documented in ``.env.example``.
 """
+import datetime
 import os
 from pathlib import Path
 
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "members",
     "allocation",
     "audit",
@@ -59,13 +62,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # before anything reads the body: refuses oversized requests with 413, in the visitor's language
+    "alliance.security.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: turns a locked-out sign-in into the sign-in page with the reason (429)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "alliance.urls"
@@ -99,9 +107,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("GACP_PASSWORD_MIN_LENGTH", "12"))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "alliance.security.LoginThrottleBackend",  # refuses sign-ins of a locked username at an address
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -132,9 +145,12 @@ STORAGES = {
     },
 }
 
-# Uploads and request bodies: refuse oversized payloads.
+# Uploads and request bodies: refuse oversized payloads (413, alliance.security.RequestBodyLimitMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+GACP_MAX_UPLOAD_BYTES = int(os.environ.get("DJANGO_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE  # larger uploads go to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 # Security: strict in production, relaxed for the embedded development instance.
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
@@ -146,7 +162,40 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# How many reverse proxies in front of the platform append to X-Forwarded-For (for the client's address).
+GACP_TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+
+# Content-Security-Policy (django-csp): only this host's scripts, styles, images and fonts; no inline
+# script anywhere. The API docs pages add inline styles only (alliance/urls.py, alliance/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Login throttling (django-axes): after GACP_LOGIN_FAILURE_LIMIT failed sign-ins of one username from one
+# address, that pair is locked for GACP_LOGIN_COOLOFF_MINUTES; a successful sign-in clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("GACP_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("GACP_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "alliance.security.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "alliance.security.client_ip"
+AXES_VERBOSE = False
 
 # Celery: eager in the embedded default, Redis and real workers when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -221,6 +270,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("GACP_API_USER_RATE", "3000/minute"),
         # recomputing the audit chain reads every entry: a scoped, lower rate
         "audit_verify": os.environ.get("GACP_API_AUDIT_VERIFY_RATE", "30/minute"),
+        # exchanging a password for a token: slow enough to make guessing useless (axes locks per username too)
+        "auth": os.environ.get("GACP_API_AUTH_RATE", "20/minute"),
     },
 }
 
@@ -242,6 +293,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; lockouts are logged as warnings
+    "loggers": {"axes": {"level": os.environ.get("GACP_LOGIN_LOG_LEVEL", "WARNING")}},
 }
 
 # The alliance's policy parameters: thresholds and defaults, never literals in code.

@@ -1,6 +1,7 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alliance.health import healthz
 
@@ -9,9 +10,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("alliance.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI with its start-up script served as a file (no inline script); its styles are inline
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("allocation.urls")),
     path("", include("audit.urls")),
     path("", include("alliance.page_urls")),
 ]
+
+handler400 = "alliance.security.bad_request"  # says why an oversized form was refused
