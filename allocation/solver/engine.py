@@ -46,6 +46,8 @@ from .network import ACTIVE, CASH_POOL, COUNTRY_BUDGET, LOT_FULL, Network
 SLACK = 1e-7
 FLOOR_ABS = 1e-9
 DUAL_EPS = 1e-9
+RC_EPS = 1e-7
+COMPACT = 0.6
 MIN_REL_TOL = 1e-7
 REACH_TOL = 1e-9
 
@@ -244,6 +246,7 @@ class LevelLP:
     def reset(self, deferred: np.ndarray) -> None:
         """Every request active from f = 0, except the deferred ones, held at 0."""
         g = self.glop
+        g.revive()
         keep = ~deferred[self.req]
         g.col_lb[self.fcol] = 0.0
         g.col_ub[self.fcol] = np.where(keep, 1.0, 0.0)
@@ -439,6 +442,30 @@ class Engine:
         state.active[blocked] = False
         state.levels += 1
         self._record(state, blocked, t, cls, budget, cash)
+        self._prune(result, state)
+
+    def _prune(self, result: lpmod.LpResult, state: _State) -> None:
+        """Shrink the LP after a level: the level rows of frozen requests constrain nothing any more, and an
+        arc with a strictly negative reduced cost at the level's optimum carries nothing in any later LP.
+
+        Why: every allocation that reaches the leximin vector gives every request at least what it has at
+        this level (frozen requests keep their values, active ones rise), so with t = t* it is an optimal
+        solution of this level LP; by complementary slackness with the level's optimal duals, it puts no
+        flow on an arc whose reduced cost is nonzero. The same holds for the tie-break LPs, whose solutions
+        reach the vector."""
+        lp = self.lp
+        g = lp.glop
+        frozen = lp.req[~state.active[lp.req]]
+        g.retire(rows=lp.lrow[lp.slot[frozen]])
+        if result.reduced_costs is None or result.primal is None:
+            return
+        arcs = np.arange(lp.n_arcs)
+        rc = result.reduced_costs[: lp.n_arcs]
+        dead = ~g.retired_cols[arcs] & (rc < -RC_EPS) & (result.primal[: lp.n_arcs] <= 0.0)
+        g.retire(cols=arcs[dead])
+        live, held = g.live_size[0], g.instance_size[0]
+        if live < COMPACT * held:
+            g.compact()
 
     def _search(self, act: np.ndarray, bp: np.ndarray, groups: np.ndarray) -> tuple[lpmod.LpResult, int]:
         """Largest k such that every active request reaches min(1, w_r g_k) (groups[k-1] = g_k, g_0 = 0);
@@ -475,20 +502,26 @@ class Engine:
         sat = bp <= groups[k - 1] if k > 0 else np.zeros(len(act), dtype=bool)
         g.col_lb[lp.fcol[slots]] = np.where(sat, 1.0 - SLACK, 0.0)
         g.row_lb[lp.lrow[slots]] = np.where(sat, -np.inf, 0.0)
-        return self._solve(duals=True, primal=True)
+        return self._solve(duals=True, primal=True, reduced_costs=True)
 
     # Escalation on trouble, per attempt: (Devex pricing, presolve). A failed attempt leaves GLOP's
     # instance unusable, so every retry starts from scratch on a fresh one.
     _ATTEMPTS = ((True, False), (False, False), (False, True))
 
-    def _solve(self, *, duals: bool = False, primal: bool = False, limited: bool = True) -> lpmod.LpResult:
+    def _solve(
+        self, *, duals: bool = False, primal: bool = False, limited: bool = True, reduced_costs: bool = False
+    ) -> lpmod.LpResult:
         """Solve the LP as it stands: primal simplex with Devex pricing, then, if GLOP fails, steepest edge
         from scratch, then GLOP's presolve. An infeasible verdict is confirmed by the dual simplex (see
         lp.GlopModel.solve). Raises StopFilling when time is up or every attempt fails."""
-        for devex, presolve in self._ATTEMPTS:
-            result = self._attempt(duals, primal, limited, devex=devex, presolve=presolve)
+        cold = self.lp.glop.fresh
+        for n, (devex, presolve) in enumerate(self._ATTEMPTS):
+            dual = cold and n == 0
+            result = self._attempt(
+                duals, primal, limited, reduced_costs, devex=devex and not dual, presolve=presolve, dual_simplex=dual
+            )
             if result.status == lpmod.INFEASIBLE:
-                result = self._attempt(duals, primal, limited, devex=False, dual_simplex=True)
+                result = self._attempt(duals, primal, limited, reduced_costs, devex=False, dual_simplex=True)
             if result.status != lpmod.FAILED:
                 return result
         raise StopFilling
@@ -498,6 +531,7 @@ class Engine:
         duals: bool,
         primal: bool,
         limited: bool,
+        reduced_costs: bool = False,
         *,
         devex: bool,
         dual_simplex: bool = False,
@@ -511,6 +545,7 @@ class Engine:
             dual_simplex=dual_simplex,
             devex=devex,
             presolve=presolve,
+            reduced_costs=reduced_costs,
         )
         if result.status == lpmod.TIME_LIMIT and limited:
             raise StopFilling(TIME_LIMIT)
