@@ -287,9 +287,13 @@ def greedy(doc: dict) -> dict[str, float]:
 
 
 def plain_water_filling(doc: dict, time_limit: float) -> tuple[dict[str, float], int, bool]:
-    """Gavel-style progressive filling on the direct pairs: one LP per level (max t), then one LP per active
-    request (max f_r with t fixed) to decide whether it can still rise. Returns the vector, the number of
-    LPs and whether it finished within the time limit."""
+    """Progressive filling on the direct pairs x[r, l], as Gavel and the reference do it: per level, one LP
+    for the level t (max t), then, with t fixed, LPs that maximise the sum of small slacks s_r <= eps of the
+    candidates (a positive slack proves a request free; repeated while they prove more), then one LP per
+    remaining candidate (max f_r) to decide whether it can still rise. Blocked requests freeze at
+    min(1, w_r t). No duals, no aggregation, no saturation search: each step is an LP any solver answers.
+    All on one warm-started GLOP instance. Returns the vector, the number of LPs and whether it finished
+    within the time limit."""
     p = Pairs(doc)
     sc = p.sc
     n, k = len(p.ids), len(p.pairs)
@@ -320,49 +324,80 @@ def plain_water_filling(doc: dict, time_limit: float) -> tuple[dict[str, float],
         b = p.countries[iso].budget_usd
         if b is not None:
             add(qs, [p.owed[q] / max(b, 1e-9) for q in qs], 1.0 if b > 0 else 0.0)
+    # Columns: x (k), f (n), t, s (n). f_i = sum h x / D_i; level rows f_i - w_i t - s_i >= 0.
     first_level = len(row_ub)
-    for i in range(n):  # f_i column at k + i: sum h x / D - f = 0; level row f - w t >= 0 added after
-        qs = np.flatnonzero(p.pr == i)
+    by_req = defaultdict(list)
+    for q, i in enumerate(p.pr):
+        by_req[int(i)].append(q)
+    for i in range(n):
+        qs = np.array(by_req.get(i, []), dtype=np.int64)
         add(list(qs) + [k + i], list(p.h[qs] / p.demand[i]) + [-1.0], 0.0)
     n_rows_eq = len(row_ub)
+    tcol, scol = k + n, k + n + 1
     for i in range(n):
-        add([k + i, k + n], [1.0, -p.w[i]], np.inf)
+        add([k + i, tcol, scol + i], [1.0, -p.w[i], -1.0], np.inf)
+    n_cols = k + 2 * n + 1
     row_lb = np.full(len(row_ub), -np.inf)
     row_lb[first_level:n_rows_eq] = 0.0
     row_lb[n_rows_eq:] = np.where(active, 0.0, -np.inf)
-    col_ub = np.concatenate([np.full(k, np.inf), np.where(active, 1.0, 0.0), [np.inf]])
-    objective = np.zeros(k + n + 1)
-    objective[-1] = 1.0
+    col_ub = np.concatenate([np.full(k, np.inf), np.where(active, 1.0, 0.0), [np.inf], np.zeros(n)])
+    objective = np.zeros(n_cols)
+    objective[tcol] = 1.0
     g = lpmod.GlopModel(
         lpmod.Matrix(np.array(rows), np.array(cols), np.array(vals, dtype=float)),
-        np.zeros(k + n + 1),
+        np.zeros(n_cols),
         col_ub,
         row_lb,
         np.array(row_ub, dtype=float),
         objective,
         True,
     )
+    eps = 1e-4
     f = np.zeros(n)
     started = time.perf_counter()
+
+    def out_of_time():
+        return time.perf_counter() - started > time_limit
+
     while active.any():
-        if time.perf_counter() - started > time_limit:
+        if out_of_time():
             return {rid: float(f[i]) for i, rid in enumerate(p.ids)}, g.solves, False
         g.objective[:] = 0.0
-        g.objective[-1] = 1.0
-        g.col_lb[-1], g.col_ub[-1] = 0.0, np.inf
+        g.objective[tcol] = 1.0
+        g.col_lb[tcol], g.col_ub[tcol] = 0.0, np.inf
         t = g.solve().objective
-        g.col_lb[-1] = g.col_ub[-1] = t
-        g.objective[-1] = 0.0
-        blocked = []
-        for i in np.flatnonzero(active):
+        g.col_lb[tcol] = g.col_ub[tcol] = t
+        g.objective[tcol] = 0.0
+        # Requests already at their demand cannot rise: blocked. The others are candidates.
+        cand = [i for i in np.flatnonzero(active) if p.w[i] * t < 1 - 1e-9]
+        blocked = [i for i in np.flatnonzero(active) if p.w[i] * t >= 1 - 1e-9]
+        free: set[int] = set()
+        while cand:
+            g.objective[:] = 0.0
+            g.objective[scol + np.array(cand)] = 1.0
+            g.col_ub[scol + np.array(cand)] = eps * p.w[cand] * t + 1e-9
+            result = g.solve(primal=True)
+            g.col_ub[scol + np.array(cand)] = 0.0
+            g.objective[scol + np.array(cand)] = 0.0
+            proved = {i for i in cand if result.primal[scol + i] > 1e-9}
+            if not proved:
+                break
+            free |= proved
+            cand = [i for i in cand if i not in proved]
+        for i in cand:
+            if out_of_time():
+                return {rid: float(f[i]) for i, rid in enumerate(p.ids)}, g.solves, False
             g.objective[k + i] = 1.0
             best = g.solve().objective
             g.objective[k + i] = 0.0
             if best <= min(1.0, p.w[i] * t) * (1 + 1e-7) + 1e-9:
                 blocked.append(i)
+        if not blocked:
+            # Numerically everyone can still rise: the level LP stopped at a tolerance; freeze the least.
+            blocked = [min(cand or np.flatnonzero(active), key=lambda i: p.w[i])]
         for i in blocked:
             f[i] = min(1.0, p.w[i] * t)
-            g.col_lb[k + i] = f[i] * (1 - 1e-7)
+            g.col_lb[k + i] = f[i] * (1 - 1e-9)
             g.row_lb[n_rows_eq + i] = -np.inf
             active[i] = False
     return {rid: float(f[i]) for i, rid in enumerate(p.ids)}, g.solves, True
