@@ -107,6 +107,8 @@ class EngineResult:
     variables: int = 0
     constraints: int = 0
     deferral_rounds: int = 0
+    simplex_iterations: int = 0
+    retired_arcs: int = 0
 
 
 def floor_of(f: np.ndarray) -> np.ndarray:
@@ -391,6 +393,8 @@ class Engine:
             variables=self.lp.n_cols,
             constraints=self.lp.n_rows,
             deferral_rounds=rounds,
+            simplex_iterations=self.lp.glop.iterations,
+            retired_arcs=int(self.lp.glop.retired_cols[: self.lp.n_arcs].sum()),
         )
 
     # -- the leximin ---------------------------------------------------------------------------------
