@@ -103,6 +103,8 @@ def build(
             "solver": "glop",
             "lp_solves": result.lp_solves,
             "deferral_rounds": result.deferral_rounds,
+            "simplex_iterations": result.simplex_iterations,
+            "retired_arcs": result.retired_arcs,
             "lot_classes": net.n_classes,
             "middle_nodes": net.n_middle,
         },

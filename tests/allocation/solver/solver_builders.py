@@ -105,3 +105,36 @@ def run_checker(tmp_path, scenario, output, reference=None):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REFERENCE)
     lines = proc.stdout.strip().splitlines()
     return proc.returncode, "\n".join(lines)
+
+
+def leximin_violations(doc, fulfilment, tol=1e-5):
+    """The leximin certificate, one LP per request (HiGHS through SciPy, on the copied reference's model):
+    request i, at level l_i = f_i / w_i below full demand, must not rise above f_i + tol while every other
+    request keeps min(f_j, w_j l_i). Were it possible, the midpoint of the two allocations would raise i and
+    lower nobody to or below l_i: a better leximin vector. Unlike `certify` in the reference, the floors are
+    exact (neither relaxed nor raised by a margin), so the test is tight. Returns [(id, f_i, best)]."""
+    import numpy as np
+    from reference_leximin import Model
+    from scipy.optimize import linprog
+    from scipy.sparse import vstack
+
+    m = Model(doc)
+    f = np.array([fulfilment[r["id"]] for r in m.reqs])
+    has = np.zeros(len(m.reqs), dtype=bool)
+    has[m.pr] = True
+    bad = []
+    for i in np.flatnonzero(has & (m.w > 0) & (f < 1 - 1e-9)):
+        level = f[i] / m.w[i]
+        keep = [j for j in range(len(m.reqs)) if j != i and f[j] > 0]
+        floor = np.minimum(f[keep], m.w[keep] * level)
+        res = linprog(
+            -np.asarray(m.Ar[i].todense()).ravel(),
+            A_ub=vstack([m.A, -m.Ar[keep]]) if keep else m.A,
+            b_ub=np.concatenate([m.b, -floor]),
+            bounds=[(0, None)] * len(m.pairs),
+            method="highs",
+            options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+        )
+        if res.status == 0 and -res.fun > f[i] + tol:
+            bad.append((m.reqs[i]["id"], float(f[i]), float(-res.fun)))
+    return bad

@@ -139,3 +139,34 @@ def test_solver_failure_returns_a_feasible_allocation(monkeypatch, checker, tie_
         assert only_cost_failures(text), text
     else:
         assert code == 0, text
+
+
+@pytest.mark.parametrize("compact", [0.0, 1.0])
+def test_reduced_cost_fixing_and_compaction_keep_the_vector(monkeypatch, compact):
+    """Arcs retired by their reduced costs, and instances rebuilt without them (never, or after every level
+    that retires something), give the vector of the engine that keeps every arc, to GLOP's tolerances
+    (different LPs stop at different vertices; the floors carry 1e-7 relative slack)."""
+    doc = load("medium-200x40.json")
+    pruned = fulfilment(solve(doc))
+    monkeypatch.setattr(engine, "COMPACT", compact)
+    other = fulfilment(solve(doc))
+    monkeypatch.setattr(engine, "RC_EPS", float("inf"))
+    kept = fulfilment(solve(doc))
+    for rid, f in kept.items():
+        assert pruned[rid] == pytest.approx(f, abs=1e-5)
+        assert other[rid] == pytest.approx(f, abs=1e-5)
+
+
+def test_reduced_cost_fixing_retires_arcs_and_compaction_shrinks_the_lp(monkeypatch):
+    doc = load("medium-200x40.json")
+    net = build_network(canonical(parse_scenario(doc)))
+    monkeypatch.setattr(engine, "COMPACT", 1.0)
+    eng = engine.Engine(net, engine.Clock(now=time.perf_counter))
+    result = eng.run()
+    g = eng.lp.glop
+    assert result.status == "optimal"
+    assert g.retired_cols[: eng.lp.n_arcs].sum() > 0
+    assert g.instance_size[0] < g.n_cols
+    # Retired arcs carry nothing in the decision.
+    flows = np.concatenate([result.ra_flow, result.ma_flow])
+    assert np.all(flows[g.retired_cols[: eng.lp.n_arcs]] == 0)
