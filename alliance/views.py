@@ -66,7 +66,7 @@ ROLE_AREAS = (
             _("Earmark lots for sectors, income groups or countries"),
             _("See where every pledged hour went once a round is published"),
         ),
-        (AreaLink(_("Your pledges"), ("api:pledge-list",), "/api/pledges/"), API_DOCS),
+        (AreaLink(_("Your pledges"), ("donor-home", "api:pledge-list"), "/donor/"), API_DOCS),
     ),
     RoleArea(
         "provider",
@@ -77,7 +77,7 @@ ROLE_AREAS = (
             _("Host capacity that donors pledge in kind"),
             _("See which of your lots were used in published rounds"),
         ),
-        (AreaLink(_("Your offers"), ("api:offer-list",), "/api/offers/"), API_DOCS),
+        (AreaLink(_("Your offers"), ("provider-home", "api:offer-list"), "/provider/"), API_DOCS),
     ),
     RoleArea(
         "secretariat",
@@ -89,8 +89,9 @@ ROLE_AREAS = (
             _("Record co-financing payments"),
         ),
         (
+            AreaLink(_("Secretariat"), ("secretariat-home", "admin:index"), "/secretariat/"),
+            AreaLink(_("Reviews"), ("reviews-home", "api:review-list"), "/reviews/"),
             AreaLink(_("Secretariat administration"), ("admin:index",), "/admin/"),
-            AreaLink(_("Reviews"), ("api:review-list",), "/api/reviews/"),
         ),
     ),
     RoleArea(

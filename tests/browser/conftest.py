@@ -92,6 +92,15 @@ class Visit:
         return path
 
 
+@pytest.fixture(autouse=True)
+def _static_files_from_the_apps(settings):
+    """The live server serves static files from the apps' folders (Django's static files handler), so
+    pages name them unhashed, whatever storage production uses (its hashed names exist only after
+    collectstatic, and are served there by WhiteNoise)."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 @pytest.fixture
 def visit(chromium, live_server):
     """A new browser context (its own cookies) on the live server."""
