@@ -51,4 +51,4 @@ def review_score(request, request_id: int):
         "hardware": compute_request.acceptable_hardware.all(),
         "regions": [Region(code).label for code in compute_request.data_residency_regions if code in Region.values],
         "reviewable": reviewable,
-    }, status=400 if form.errors else 200)
+    })

@@ -4,18 +4,21 @@ comparing runs, approving and publishing, and the co-financing ledger.
 Each page: an access helper or selector, a form that validates, a service, then a redirect with a message
 (or a render). Only secretariat officers open these pages (403 for everyone else, a sign-in for the public).
 """
+from decimal import Decimal
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from alliance.exceptions import ApplicationError
@@ -99,8 +102,7 @@ def call_create(request):
         else:
             messages.success(request, _("The call “%(call)s” is created; open its first round.") % {"call": call})
             return redirect("secretariat-round-create", call_id=call.pk)
-    return render(request, "allocation/secretariat/call_form.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "allocation/secretariat/call_form.html", {"form": form})
 
 
 @secretariat_required
@@ -122,14 +124,13 @@ def round_create(request, call_id: int):
         else:
             messages.success(request, _("%(round)s is open for requests and pledges.") % {"round": round_})
             return redirect("secretariat-round", round_id=round_.pk)
-    return render(request, "allocation/secretariat/round_form.html", {"form": form, "call": call},
-                  status=400 if form.errors else 200)
+    return render(request, "allocation/secretariat/round_form.html", {"form": form, "call": call})
 
 
 @secretariat_required
-def round_manage(request, round_id: int, deadline_form=None, status=200):
+def round_manage(request, round_id: int, deadline_form=None):
     round_ = selectors.round_access(request.user, round_id)
-    runs = round_.runs.select_related("created_by").order_by("-created_at", "-id")
+    runs = list(round_.runs.select_related("created_by").order_by("-created_at", "-id"))
     overview = selectors.secretariat_overview()
     entry = next(r for call in overview["calls"] for r in call["rounds"] if r["round"].pk == round_.pk)
     context = {
@@ -137,13 +138,13 @@ def round_manage(request, round_id: int, deadline_form=None, status=200):
         "entry": entry,
         "todo": [item for item in overview["todo"] if item["round"].pk == round_.pk],
         "runs": runs,
-        "succeeded": [run for run in runs if run.status == AllocationRun.Status.SUCCEEDED],
+        "succeeded": [run for run in reversed(runs) if run.status == AllocationRun.Status.SUCCEEDED],
         "approved": selectors.approved_run(round_),
         "deadline_form": deadline_form or DeadlineForm(initial={"submission_deadline": round_.submission_deadline}),
         "deadline_editable": round_.status in (RoundStatus.OPEN, RoundStatus.CLOSED),
         "deadline_passed": round_.submission_deadline <= timezone.now(),
     }
-    return render(request, "allocation/secretariat/round.html", context, status=status)
+    return render(request, "allocation/secretariat/round.html", context)
 
 
 @secretariat_required
@@ -159,7 +160,7 @@ def round_deadline(request, round_id: int):
         else:
             messages.success(request, _("The submission deadline is changed."))
             return redirect("secretariat-round", round_id=round_.pk)
-    return round_manage(request, round_id, deadline_form=form, status=400)
+    return round_manage(request, round_id, deadline_form=form)
 
 
 @secretariat_required
@@ -195,19 +196,22 @@ def round_reopen(request, round_id: int):
 
 
 @secretariat_required
-def eligibility(request, round_id: int, bound=None, status=200):
+def eligibility(request, round_id: int, bound=None):
     round_ = selectors.round_access(request.user, round_id)
-    filters = EligibilityFilterForm(request.GET or None)
+    page_url = reverse("secretariat-eligibility", args=[round_.pk])
+    back = (_back(request, page_url) if bound else request.get_full_path()).split("#")[0]
+    query = QueryDict(urlsplit(back).query) if bound else request.GET  # a refused decision keeps the filters
+    filters = EligibilityFilterForm(query or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     queue = selectors.eligibility_queue(round_, status=chosen.get("status", ""), sector=chosen.get("sector", ""),
                                         income_group=chosen.get("income_group", ""), query=chosen.get("q", ""))
-    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    page = Paginator(queue, 50).get_page(query.get("page"))
     rows = [{"request": r, "form": bound[1] if bound and bound[0] == r.pk else None} for r in page]
     waiting = round_.requests.filter(status=RequestStatus.SUBMITTED).count()
     return render(request, "allocation/secretariat/eligibility.html", {
         "round": round_, "filters": filters, "page": page, "rows": rows, "waiting": waiting,
-        "query_string": _query_without_page(request),
-    }, status=status)
+        "query_string": _query_without_page(query), "page_url": page_url, "back": back,
+    })
 
 
 @secretariat_required
@@ -231,11 +235,11 @@ def eligibility_decide(request, request_id: int):
     problems = " ".join(problem for errors in form.errors.values() for problem in errors)
     messages.error(request, _("%(request)s: %(problem)s") % {"request": compute_request.scenario_id,
                                                                "problem": problems})
-    return eligibility(request, compute_request.round_id, bound=(compute_request.pk, form), status=400)
+    return eligibility(request, compute_request.round_id, bound=(compute_request.pk, form))
 
 
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
+def _query_without_page(query) -> str:
+    query = query.copy()
     query.pop("page", None)
     return query.urlencode()
 
@@ -244,7 +248,7 @@ def _query_without_page(request) -> str:
 
 
 @secretariat_required
-def reviews(request, round_id: int, form=None, status=200):
+def reviews(request, round_id: int, form=None):
     round_ = selectors.round_access(request.user, round_id)
     show = request.GET.get("show", "")
     board = selectors.review_board(round_, status=show if show in ("missing", "unassigned", "unscored") else "")
@@ -254,7 +258,7 @@ def reviews(request, round_id: int, form=None, status=200):
         "round": round_, "board": board, "form": form, "show": show, "chosen": chosen,
         "reviewers": selectors.reviewers(),
         "open": round_.status not in (RoundStatus.SOLVING, RoundStatus.PUBLISHED),
-    }, status=status)
+    })
 
 
 @secretariat_required
@@ -271,10 +275,12 @@ def review_assign(request, round_id: int):
             form_refusal(form, error)
         else:
             reviewer = data["reviewer"].get_full_name() or data["reviewer"].get_username()
-            messages.success(request, _("%(reviewer)s is assigned %(count)s request(s), due %(due)s.") % {
+            messages.success(request, ngettext("%(reviewer)s is assigned %(count)s request, due %(due)s.",
+                                               "%(reviewer)s is assigned %(count)s requests, due %(due)s.",
+                                               len(created)) % {
                 "reviewer": reviewer, "count": len(created), "due": _date(data["due_date"])})
             return redirect("secretariat-reviews", round_id=round_.pk)
-    return reviews(request, round_id, form=form, status=400)
+    return reviews(request, round_id, form=form)
 
 
 @secretariat_required
@@ -294,6 +300,17 @@ def review_unassign(request, assignment_id: int):
 
 def _date(value) -> str:
     return formats.date_format(value, "DATE_FORMAT")
+
+
+def _number(value) -> str:
+    """A policy value as people read it in their language: 2.5 is "2.5" in English and "2,5" in French."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    exact = Decimal(repr(value)).normalize()
+    places = max(0, -exact.as_tuple().exponent)
+    return formats.number_format(exact, places, force_grouping=True)
 
 
 def _money(value) -> str:
@@ -334,12 +351,12 @@ def policy(request, round_id: int):
     return render(request, "allocation/secretariat/policy.html", {
         "round": round_, "form": form, "editable": editable, "runs": runs,
         "policy_rows": _policy_rows(round_.policy),
-    }, status=400 if form.errors else 200)
+    })
 
 
 def _policy_rows(policy: dict) -> list[tuple[str, object]]:
     flat = selectors._flatten(policy)
-    return [(policy_label(key), value) for key, value in flat.items()]
+    return [(policy_label(key), _number(value)) for key, value in flat.items()]
 
 
 # --- Runs: compare, approve, publish ------------------------------------------------------------
@@ -363,13 +380,13 @@ def compare(request, round_id: int):
     run_b = _run_of(round_, request.GET.get("b")) if "b" in request.GET else runs[-1]
     if run_a is None or run_b is None:
         context["problem"] = _("Choose two succeeded runs of this round.")
-        return render(request, "allocation/secretariat/compare.html", context, status=400)
+        return render(request, "allocation/secretariat/compare.html", context)
     sort = request.GET.get("sort", "change")
     if sort not in selectors.COMPARISON_SORTS:
         sort = "change"
     comparison = selectors.run_comparison(run_a, run_b, sort=sort)
     for row in comparison["policy"]:
-        row["label"] = policy_label(row["key"])
+        row.update(label=policy_label(row["key"]), a_text=_number(row["a"]), b_text=_number(row["b"]))
     page = Paginator(comparison["rows"], COMPARISON_PAGE_SIZE).get_page(request.GET.get("page"))
     context.update({"run_a": run_a, "run_b": run_b, "comparison": comparison, "page": page, "sort": sort,
                     "base_query": f"a={run_a.pk}&b={run_b.pk}"})
@@ -429,8 +446,8 @@ def cofinancing(request):
     page = Paginator(obligations, 50).get_page(request.GET.get("page"))
     return render(request, "allocation/secretariat/cofinancing.html", {
         "filters": filters, "page": page, "totals": selectors.ledger_totals(obligations, today=today),
-        "today": today, "query_string": _query_without_page(request),
-    }, status=400 if filters.errors else 200)
+        "today": today, "query_string": _query_without_page(request.GET),
+    })
 
 
 @secretariat_required
@@ -449,4 +466,4 @@ def payment(request, obligation_id: int):
     return render(request, "allocation/secretariat/payment.html", {
         "obligation": obligation, "form": form, "today": timezone.localdate(),
         "next": request.GET.get("next", request.POST.get("next", "")),
-    }, status=400 if form.errors else 200)
+    })
