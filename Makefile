@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint pytest solver-benchmark load-benchmark clean
+.PHONY: run test install lint pytest solver-benchmark load-benchmark messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ solver-benchmark: install
 ## load-benchmark: seed PostgreSQL (gacp_ops) with 1,000,000 allocation lines, serve with gunicorn, measure with wrk
 load-benchmark: install
 	$(PY) benchmarks/load/run.py $(LOAD_ARGS)
+
+## messages: refresh the translation catalogues from the source, then compile them
+LANGUAGES := fr es pt ar
+messages: install
+	$(PY) manage.py makemessages $(addprefix -l ,$(LANGUAGES)) --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=benchmarks --ignore=staticfiles --ignore=test-artifacts
+	$(PY) manage.py compilemessages $(addprefix -l ,$(LANGUAGES)) --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
