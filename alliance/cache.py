@@ -1,6 +1,7 @@
 """Caching of what the public reads: the home page, the dashboard and the open-data API.
 
-Entries are keyed by a *version* of the public data. Every service that changes what the public sees (a
+Entries carry the *version* of the public data they were computed under (read with the entry, in one round
+trip), and only an entry of the current version is served. Every service that changes what the public sees (a
 round created, closed, reopened or published; a pledge or offer made or withdrawn; a request submitted or
 withdrawn) calls ``public_data_changed()``, which bumps the version once its transaction has committed, so
 the next reader computes afresh; entries of older versions are never read again and expire after
@@ -42,13 +43,11 @@ def _timeout() -> int:
     return settings.GACP["PUBLIC_CACHE_SECONDS"]
 
 
-def public_version() -> int:
-    """The current version of the public data. Starts from the clock, so a version key lost with a Redis
-    restart never comes back as a number whose old entries are still stored."""
+def _new_version() -> int:
+    """A first version, from the clock: a version key lost with a Redis restart never comes back as a
+    number that old entries still carry."""
+    cache.add(VERSION_KEY, time.time_ns(), timeout=None)
     version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
     return version if version is not None else 0
 
 
@@ -68,13 +67,25 @@ def _key(kind: str, request) -> str:
     query = urlencode(sorted(request.GET.lists()), doseq=True)
     accept = request.headers.get("Accept", "") if kind == "api" else ""
     identity = "\n".join([request.path, query, accept, translation.get_language() or ""])
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return f"public:{kind}:{public_version()}:{digest}"
+    return f"public:{kind}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
 
 
-def _store(key: str, response, content: bytes) -> None:
+def _lookup(key: str) -> tuple[int, dict | None]:
+    """The current version and the entry stored under ``key`` if it is of that version: one round trip."""
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        return _new_version(), None
+    entry = found.get(key)
+    return version, entry if entry is not None and entry.get("version") == version else None
+
+
+def _store(key: str, version: int, response, content: bytes) -> None:
+    """Keep an answer computed under ``version`` (read before computing: a change committed meanwhile
+    makes the entry stale at once)."""
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    cache.set(key, {"status": response.status_code, "content": content, "headers": headers}, _timeout())
+    cache.set(key, {"version": version, "status": response.status_code, "content": content, "headers": headers},
+              _timeout())
 
 
 def _replay(entry: dict, content: bytes) -> HttpResponse:
@@ -97,7 +108,7 @@ def cache_public_page(view):
         if request.method not in ("GET", "HEAD") or _has_session(request):
             return view(request, *args, **kwargs)
         key = _key("page", request)
-        entry = cache.get(key)
+        version, entry = _lookup(key)
         if entry is not None:
             token = get_token(request).encode()
             response = _replay(entry, entry["content"].replace(CSRF_PLACEHOLDER, token))
@@ -107,7 +118,7 @@ def cache_public_page(view):
         if response.status_code == 200 and not response.streaming and not response.cookies.keys() - {"csrftoken"}:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            _store(key, response, CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content))
+            _store(key, version, response, CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content))
         return response
 
     return wrapper
@@ -123,14 +134,14 @@ def cache_public_api(view):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         key = _key("api", request)
-        entry = cache.get(key)
+        version, entry = _lookup(key)
         if entry is not None:
             return _replay(entry, entry["content"])
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
         if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
-            _store(key, response, response.content)
+            _store(key, version, response, response.content)
         return response
 
     return wrapper
