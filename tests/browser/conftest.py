@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
