@@ -53,6 +53,7 @@ from .network import ACTIVE, CASH_POOL, COUNTRY_BUDGET, LOT_FULL, Network
 
 SLACK = 1e-9
 FLOOR_ABS = 1e-11
+TIE_SLACK = 1e-7
 DUAL_EPS = 1e-9
 RC_EPS = 1e-7
 COMPACT = 0.6
@@ -111,11 +112,12 @@ class EngineResult:
     retired_arcs: int = 0
 
 
-def floor_of(f: np.ndarray) -> np.ndarray:
+def floor_of(f: np.ndarray, slack: float | None = None) -> np.ndarray:
     """The floor a frozen fulfilment keeps in later LPs: slightly below it, relatively and absolutely, since
     GLOP's tolerances are absolute in its scaled units and small fulfilments would otherwise be held above
     what the solution that set them achieved."""
-    return np.maximum(f * (1 - SLACK) - FLOOR_ABS, 0.0)
+    slack = SLACK if slack is None else slack
+    return np.maximum(f * (1 - slack) - FLOOR_ABS * slack / SLACK, 0.0)
 
 
 class StopFilling(Exception):
@@ -679,32 +681,36 @@ class Engine:
     def _tie_breaks(self, f: np.ndarray, deferred: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Least pooled cash, then least co-financing owed, among allocations with every f_r at least
         f*_r (1 - SLACK) (and at or above its minimum when kept) and every request at f*_r = 0 held at 0.
-        Nobody can exceed f*_r where that would need a resource: the leximin would have given it. Returns
-        the arc flows."""
+        Nobody can exceed f*_r where that would need a resource: the leximin would have given it. If GLOP
+        finds these floors infeasible (its tolerances, on large rounds), they are relaxed to TIE_SLACK.
+        Returns the arc flows."""
         net, lp = self.net, self.lp
         g = lp.glop
         fs = f[lp.req]
-        floor = floor_of(fs)
         need = np.where(fs > 0, net.minimum[lp.req] / net.demand[lp.req], 0.0)
-        g.col_lb[lp.fcol] = np.minimum(fs, np.maximum(floor, need))
         g.col_ub[lp.fcol] = np.where(fs > 0, 1.0, 0.0)
         g.row_lb[lp.lrow] = -np.inf
         g.col_lb[lp.tcol] = g.col_ub[lp.tcol] = 0.0
         g.maximize = False
-        try:
-            cash = self._minimise(lp.cash_cost)
-            if cash is None:
-                return None
+        for slack in (SLACK, TIE_SLACK):
+            g.col_lb[lp.fcol] = np.minimum(fs, np.maximum(floor_of(fs, slack), need))
             if lp.cash_row >= 0:
-                g.row_ub[lp.cash_row] = cash * (1 + 1e-9) / net.scenario.cash_usd + 1e-12
-            second = self._minimise(lp.owed_cost, primal=True)
-        except StopFilling:
-            return None
-        if second is None:
-            return None
-        x = np.maximum(second[: lp.n_arcs], 0.0) * lp.arc_unit
-        kr = len(net.ra_req)
-        return x[:kr], x[kr:]
+                g.row_ub[lp.cash_row] = 1.0
+            try:
+                cash = self._minimise(lp.cash_cost)
+                if cash is None:
+                    continue
+                if lp.cash_row >= 0:
+                    g.row_ub[lp.cash_row] = cash * (1 + 1e-9) / net.scenario.cash_usd + 1e-12
+                second = self._minimise(lp.owed_cost, primal=True)
+            except StopFilling:
+                continue
+            if second is None:
+                continue
+            x = np.maximum(second[: lp.n_arcs], 0.0) * lp.arc_unit
+            kr = len(net.ra_req)
+            return x[:kr], x[kr:]
+        return None
 
     def _minimise(self, cost: np.ndarray, *, primal: bool = False) -> float | np.ndarray | None:
         """Minimise a cost over the arcs, normalised to a largest coefficient of 1 (GLOP reports raw costs

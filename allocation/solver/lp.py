@@ -96,7 +96,6 @@ class GlopModel:
         self.maximize = maximize
         self.solves = 0
         self.iterations = 0
-        self.extra_params: dict = {}
         self.nonzeros = len(matrix.values)
         self._matrix = matrix
         self.alive_cols = np.ones(self.n_cols, dtype=bool)
@@ -168,8 +167,6 @@ class GlopModel:
             self.row_ub.copy(),
             self.objective.copy(),
             np.array([self.maximize]),
-            self.alive_cols.copy(),
-            self.alive_rows.copy(),
         )
 
     def _model_proto(self, matrix: Matrix) -> model_pb2.ModelProto:
@@ -207,12 +204,6 @@ class GlopModel:
         )
         current = (self.col_lb, self.col_ub, self.row_lb, self.row_ub, self.objective)
         alive = (self.alive_cols, self.alive_cols, self.alive_rows, self.alive_rows, self.alive_cols)
-        gone_cols = np.flatnonzero(old[6] & ~self.alive_cols)
-        gone_rows = np.flatnonzero(old[7] & ~self.alive_rows)
-        if len(gone_cols) or len(gone_rows):
-            update.deleted_variable_ids.extend(gone_cols.tolist())
-            update.deleted_linear_constraint_ids.extend(gone_rows.tolist())
-            changed = True
         for target, now, before, live in zip(targets, current, old, alive, strict=False):
             idx = np.flatnonzero((now != before) & live)
             if len(idx):
@@ -267,8 +258,6 @@ class GlopModel:
         params.glop.use_dual_simplex = dual_simplex
         params.threads = 1
         params.random_seed = 1
-        for key, value in self.extra_params.items():
-            setattr(params.glop, key, value)
         if time_limit is not None and math.isfinite(time_limit):
             params.time_limit.FromNanoseconds(int(max(time_limit, 1e-3) * 1e9))
         model_params = model_parameters_pb2.ModelSolveParametersProto()

@@ -170,3 +170,22 @@ def test_reduced_cost_fixing_retires_arcs_and_compaction_shrinks_the_lp(monkeypa
     # Retired arcs carry nothing in the decision.
     flows = np.concatenate([result.ra_flow, result.ma_flow])
     assert np.all(flows[g.retired_cols[: eng.lp.n_arcs]] == 0)
+
+
+def test_tie_breaks_relax_their_floors_when_glop_finds_them_infeasible(monkeypatch, checker):
+    """On large rounds GLOP may call the 1e-9 floors infeasible in the least-cash LP: the tie-breaks are
+    then solved again with floors 1e-7 below the vector, and the decision stays optimal."""
+    doc = load("medium-200x40.json")
+    real = engine.Engine._minimise
+    calls = {"n": 0}
+
+    def flaky(self, cost, *, primal=False):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(self, cost, primal=primal)
+
+    monkeypatch.setattr(engine.Engine, "_minimise", flaky)
+    out = solve(doc)
+    assert out["status"] == "optimal"
+    assert calls["n"] == 3
+    code, text = checker(doc, out, reference=load("medium-200x40.expected.json")["fulfilment"])
+    assert code == 0, text
