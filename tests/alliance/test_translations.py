@@ -263,3 +263,30 @@ def test_msgfmt_accepts_the_catalogue(language, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is not installed")
+def test_catalogues_hold_every_string_of_the_source(tmp_path):
+    """Every translatable string of the code and templates is in the catalogues: makemessages, run on a copy of
+    the project, adds nothing (run `make messages` and translate what it adds)."""
+    import sys
+
+    root = Path(settings.BASE_DIR)
+    skipped = shutil.ignore_patterns(".venv", ".git", "staticfiles", "test-artifacts", "__pycache__", "*.mo",
+                                     "node_modules", ".pytest_cache", ".hypothesis", "db.sqlite3*")
+    for name in ("manage.py",):
+        shutil.copy2(root / name, tmp_path / name)
+    for folder in ("alliance", "allocation", "members", "audit", "templates", "locale"):
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, tmp_path / folder, ignore=skipped)
+    result = subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete"],
+                            cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+    def keys(path: Path) -> set:
+        return {(e.get("msgctxt"), e["msgid"]) for e in read_po(path) if e["msgid"]}
+
+    fresh = keys(tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+    kept = keys(LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po")
+    assert fresh - kept == set(), "strings missing from the catalogues"
+    assert kept - fresh == set(), "catalogue entries no longer in the source"
