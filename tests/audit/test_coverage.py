@@ -19,7 +19,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 MODULES = (allocation_services, member_services, reference)
-READ_ONLY = {"policy_validate", "appeal_refusal", "appeal_window_closes"}  # public functions that change nothing
+# public functions that change nothing
+READ_ONLY = {"policy_validate", "appeal_refusal", "appeal_window_closes", "run_was_unqueued"}
 # services that reach audit_record through a helper of their module
 DELEGATES = {"run_execute": ("_claim_run", "_run_fail", "_run_store"), "runs_fail_stale": ("_run_fail",),
              "line_confirm_feasibility": ("_audit_line",), "line_flag_infeasible": ("_audit_line",)}

@@ -45,19 +45,28 @@ def world(db, eager_celery, django_capture_on_commit_callbacks, state_a, state_b
           reviewer, secretariat_officer):
     from types import SimpleNamespace
 
+    from django.utils import timezone
+
     from allocation import services
-    from allocation.models import CofinancingObligation, RequestStatus, RoundStatus
+    from allocation.models import AllocationLine, CofinancingObligation, Pledge, RequestStatus, RoundStatus
     from tests import factories
 
-    w = SimpleNamespace(state_a=state_a, state_b=state_b, donor_org=donor_org, provider_org=provider_org)
+    w = SimpleNamespace(state_a=state_a, state_b=state_b, donor_org=donor_org, provider_org=provider_org,
+                        reviewer=reviewer)
     w.h100 = factories.HardwareTypeFactory()
-    # published: its run, results and obligations are public; its requests wait for their ministry's answer
-    w.published, w.published_run, (w.award_a, w.award_b) = _solved_round(
-        [ministry_a, ministry_b], donor_org, provider_org, reviewer, secretariat_officer,
+    # published: its run, results and obligations are public; its requests wait for their ministry's answer,
+    # and state A appealed the decision on one of them; the donor's pledge went to its lines, which await the
+    # provider's answer on their feasibility
+    w.published, w.published_run, (w.award_a, w.award_b, w.appealed_a) = _solved_round(
+        [ministry_a, ministry_b, ministry_a], donor_org, provider_org, reviewer, secretariat_officer,
         django_capture_on_commit_callbacks)
     services.round_publish(round_=w.published, user=secretariat_officer)
     w.review = w.award_a.reviews.get()
-    w.obligation = CofinancingObligation.objects.filter(member_state=state_a).first()
+    w.obligation = CofinancingObligation.objects.filter(member_state=state_a, round=w.published).get()
+    w.appeal = services.appeal_lodge(user=ministry_officer_a, request=w.appealed_a,
+                                     reasons="The lots in our region were left partly unused.")
+    w.published_pledge = Pledge.objects.get(round=w.published)
+    w.line = AllocationLine.objects.filter(run=w.published_run, request=w.award_a).first()
     # solved and approved, not yet published
     w.solved, w.solved_run, _ = _solved_round([ministry_a], donor_org, provider_org, reviewer, secretariat_officer,
                                               django_capture_on_commit_callbacks)
@@ -80,6 +89,11 @@ def world(db, eager_celery, django_capture_on_commit_callbacks, state_a, state_b
                                                     acceptable_hardware=[w.h100])
     w.eligible_a = factories.ComputeRequestFactory(round=w.open, ministry=ministry_a, status=RequestStatus.ELIGIBLE,
                                                    acceptable_hardware=[w.h100])
+    w.unassigned_a = factories.ComputeRequestFactory(round=w.open, ministry=ministry_a,
+                                                     status=RequestStatus.ELIGIBLE, acceptable_hardware=[w.h100])
+    # the reviewer is asked to score the eligible request (not yet the other one)
+    (w.assignment,) = services.review_assign(user=secretariat_officer, requests=[w.eligible_a], reviewer=reviewer,
+                                             due_date=timezone.localdate() + datetime.timedelta(days=14))
     w.pledge = services.pledge_create(user=donor_officer, round_=w.open, kind="cash", cash_usd=Decimal("1000"))
     w.offer = services.offer_create(user=provider_officer, round_=w.open, lots=[{
         "hardware": w.h100, "region": "SSA", "gpu_hours": Decimal("100"), "available_from": datetime.date(2026, 1, 1),

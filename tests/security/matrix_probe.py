@@ -1,5 +1,6 @@
 """Helpers of the permission matrix: every URL pattern of the project, and a request made as a role."""
 import json
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.test import Client
@@ -31,13 +32,16 @@ def fingerprint():
 
 def request_as(user, method: str, path: str, data=None, watch: bool = False):
     """One request as ``user`` (None: the public), rolled back afterwards so roles do not disturb each
-    other. Returns the response and, with ``watch``, whether the database changed."""
+    other; ``data`` goes to the API as JSON and to pages as a form. Returns the response and, with ``watch``,
+    whether the database changed."""
     client = Client(HTTP_HOST="testserver")
     if user is not None:
         client.force_login(user)
     kwargs = {}
-    if data is not None:
+    if data is not None and path.startswith("/api/"):
         kwargs = {"data": json.dumps(data, default=str), "content_type": "application/json"}
+    elif data is not None:
+        kwargs = {"data": urlencode(data, doseq=True), "content_type": "application/x-www-form-urlencoded"}
     with transaction.atomic():
         before = fingerprint() if watch else None
         response = getattr(client, method.lower())(path, **kwargs)
