@@ -444,6 +444,9 @@ def review_submit(*, user, request: ComputeRequest, score: Decimal, comments: st
     request = _lock(ComputeRequest, request.pk)
     if request.status not in (RequestStatus.ELIGIBLE, RequestStatus.SCORED):
         raise InvalidTransition("Only eligible requests are reviewed.", {"status": request.status})
+    conflict = _reviewer_conflict(user, request) if membership_of(user) is not None else None
+    if conflict:  # the same conflict-of-interest rule as assignments, whichever door the review comes through
+        raise NotPermitted(f"{conflict} They cannot review {request.scenario_id}.")
     if request.reviews.filter(reviewer=user).exists():
         raise InvalidTransition("You have already reviewed this request.")
     review = _save(Review(request=request, reviewer=user, score=score, comments=comments))

@@ -401,3 +401,19 @@ def test_payment_beyond_what_is_owed_is_refused(secretariat_officer, small_round
                                            paid_on=datetime.date(2026, 12, 2), user=secretariat_officer)
     obligation.refresh_from_db()
     assert obligation.paid_usd == Decimal("800.00") and obligation.outstanding_usd == Decimal("64.00")
+
+
+def test_reviewer_of_the_requesting_state_cannot_score_its_request(ministry_a, state_a):
+    from allocation.exceptions import NotPermitted
+    from allocation.models import RequestStatus
+    from members.models import Role
+
+    colleague = factories.MembershipFactory(user=factories.UserFactory(username="kenyan_reviewer"),
+                                            organisation=ministry_a, role=Role.REVIEWER).user
+    request = factories.ComputeRequestFactory(ministry=ministry_a, status=RequestStatus.ELIGIBLE)
+
+    with pytest.raises(NotPermitted, match="requesting ministry"):
+        services.review_submit(user=colleague, request=request, score=Decimal("0.9"))
+    request.refresh_from_db()
+    assert request.status == RequestStatus.ELIGIBLE
+    assert not request.reviews.exists()
