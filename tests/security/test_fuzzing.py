@@ -239,3 +239,12 @@ def test_a_number_too_large_for_its_column_is_refused_not_a_server_error(api_for
         "round": round_.pk, "title": "T", "abstract": "A", "sector": "health", "h100e_hours": "1e40",
         "acceptable_hardware": [hardware.key]}, format="json")
     assert response.status_code == 400 and "h100e_hours" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/rounds/?call=", "/api/requests/?round=", "/api/pledges/?round=",
+                                  "/api/published/allocations/?round=", "/api/audit/?round="])
+def test_an_id_past_64_bits_in_a_filter_is_a_400_naming_it(api_for, secretariat_officer, path):
+    response = api_for(secretariat_officer).get(path + "9" * 25)
+    assert response.status_code == 400
+    assert path.rsplit("?", 1)[1].rstrip("=") in response.json()
