@@ -2,6 +2,8 @@
 (a page whose script or style it blocked would log an error, which fails the test), and the sign-in lockout."""
 import pytest
 
+from tests.browser.conftest import ARTIFACTS
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -20,6 +22,7 @@ def test_secretariat_reads_the_audit_trail_and_one_objects_history(visit, demo_a
     newest = AuditEntry.objects.order_by("-sequence").first()
     assert page.locator("tbody tr").first.locator("td").first.inner_text().replace(",", "") == str(newest.sequence)
     visit.screenshot("audit-list-en")
+    visit.page.screenshot(path=str(ARTIFACTS / "audit-list-top-en.png"))  # the first screen, as a person sees it
 
     page.get_by_label("Object type").select_option("allocation.computerequest")
     page.get_by_label("Object id").fill(str(request.pk))
@@ -36,6 +39,7 @@ def test_secretariat_reads_the_audit_trail_and_one_objects_history(visit, demo_a
     visit.go("/audit/")
     assert page.locator("html").get_attribute("dir") == "rtl"
     visit.screenshot("audit-list-ar")
+    visit.page.screenshot(path=str(ARTIFACTS / "audit-list-top-ar.png"))
 
 
 def test_a_ministry_reads_its_own_states_history_only(visit, demo_alliance):
