@@ -157,9 +157,10 @@ def object_or_404(queryset: QuerySet, pk):
         raise Http404(f"No {queryset.model._meta.verbose_name} with id {pk!r} is visible to you.") from None
 
 
-REDOC_TEMPLATE = """{% extends "drf_spectacular/redoc.html" %}
+REDOC_TEMPLATE = """{% extends "drf_spectacular/redoc.html" %}{% load static %}
 {% block head %}
 <title>{{ title|default:"Redoc" }}</title>
+<link rel="icon" href="{% static 'img/logo.svg' %}" type="image/svg+xml">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body { margin: 0; padding: 0; }</style>

@@ -53,6 +53,28 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
+# --- Content-Security-Policy ---------------------------------------------------------------------
+
+
+INLINE_STYLE_PREFIXES = ("/admin/", "/api/")
+
+
+class ThirdPartyInlineStylesMiddleware:
+    """Django's admin and DRF's browsable API (HTML pages under /admin/ and /api/, from their own templates)
+    set some styles inline: allow inline styles on those HTML pages, and nowhere else. Scripts stay 'self'
+    only. Placed after django-csp's middleware, which reads the attribute when the response passes back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(INLINE_STYLE_PREFIXES) and response.get("Content-Type", "").startswith("text/html"):
+            update = getattr(response, "_csp_update", None) or {}
+            response._csp_update = {**update, "style-src": ["'unsafe-inline'"]}
+        return response
+
+
 # --- Login throttling (django-axes) --------------------------------------------------------------
 
 

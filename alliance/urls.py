@@ -1,12 +1,21 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alliance.health import healthz
 
+
+def favicon(request):
+    """Browsers ask every host for /favicon.ico (e.g. on JSON and browsable API pages): the logo."""
+    return HttpResponsePermanentRedirect(static("img/logo.svg"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include("alliance.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

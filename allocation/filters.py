@@ -20,11 +20,20 @@ from allocation.models import (
 from members.models import IncomeGroup, Region
 
 
+class IdField(forms.IntegerField):
+    """An integer that fits a database id (64 bits): a larger one is a 400, never an overflow in the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """An integer id: "abc" or "1.5" is a 400 naming the parameter."""
+    """An integer id: "abc", "1.5" or a number past 64 bits is a 400 naming the parameter."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class HardwareFilter(django_filters.FilterSet):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from allocation.filters import IdField
 from audit.models import AuditEntry
 
 OBJECT_RE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+):(?P<id>[A-Za-z0-9_-]{1,64})$")
@@ -40,7 +41,7 @@ class ObjectFilter(django_filters.Filter):
 
 @extend_schema_field(OpenApiTypes.INT)
 class IntFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = IdField  # 64 bits at most: a larger number is a 400, not an overflow
 
 
 class AuditEntryFilter(django_filters.FilterSet):

@@ -1,5 +1,7 @@
 """Pages of the audit trail: the history a person may read (with filters), one object's history, and
 the public verification of the chain."""
+import json
+
 from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -21,12 +23,17 @@ def _rows(entries, user) -> list[dict]:
         before, after = entry.before, entry.after
         names = [name for name in after if name != "id" and not (name in before and before[name] == after[name])]
         names += [name for name in before if name not in after and name != "id"]
+        changes = [{"field": name, "before": before.get(name), "after": after.get(name),
+                    "created": name not in before} for name in names]
+        extra = entry.extra
         rows.append({
             "entry": entry,
             "actor_name": entry.actor_username if shown(entry) else "",
-            "changes": [{"field": name, "before": before.get(name), "after": after.get(name),
-                         "created": name not in before} for name in names],
-            "extra": entry.extra,
+            "changes": changes,
+            "created": bool(changes) and not before,
+            "extra_inline": {key: value for key, value in extra.items() if not isinstance(value, dict | list)},
+            "extra_more": {key: json.dumps(value, ensure_ascii=False, sort_keys=True)
+                           for key, value in extra.items() if isinstance(value, dict | list)},
         })
     return rows
 

@@ -125,6 +125,7 @@ TABLE: dict[str, Row] = {
     "home": Row(lambda w: "/", PUBLIC),
     "dashboard": Row(lambda w: "/dashboard/", PUBLIC),
     "healthz": Row(lambda w: "/healthz", PUBLIC),
+    "favicon": Row(lambda w: "/favicon.ico", expect(301)),
     "login": Row(lambda w: "/accounts/login/", PUBLIC,
                  {"POST": (lambda w: {"username": "nobody", "password": "wrong-password"}, expect(200)),
                   "PUT": (lambda w: {"username": "nobody"}, expect(200))},  # Django's form views take PUT as POST
