@@ -309,3 +309,13 @@ def test_logout_refuses_get(client_for, donor_officer):
 
     assert client.get(reverse("logout")).status_code == 405
     assert client.session["_auth_user_id"] == str(donor_officer.pk)
+
+
+@pytest.mark.django_db
+def test_a_page_of_another_role_answers_with_the_sites_own_403_page(client_for, ministry_officer_a):
+    response = client_for(ministry_officer_a).get("/donor/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Not allowed" in page
+    assert "Only a donor officer may open this page." in page
+    assert 'href="/"' in page and '<html lang="en" dir="ltr">' in page
