@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from alliance.api import ErrorSerializer, Pagination
 from audit.filters import AuditEntryFilter
-from audit.selectors import actor_shown_to, audit_chain_verify, entries_visible_to
+from audit.selectors import actor_shown_to, audit_chain_verify, entries_visible_to, without_personal_fields
 
 
 class AuditEntryOutputSerializer(serializers.Serializer):
@@ -30,6 +30,13 @@ class AuditEntryOutputSerializer(serializers.Serializer):
     extra = serializers.DictField()
     previous_hash = serializers.CharField()
     hash = serializers.CharField(help_text="SHA-256 of the entry's canonical JSON, which includes previous_hash.")
+
+    def to_representation(self, entry):
+        data = super().to_representation(entry)
+        if data["actor_username"] is None:  # nor the ids of the people named in the change
+            data["before"] = without_personal_fields(data["before"])
+            data["after"] = without_personal_fields(data["after"])
+        return data
 
     def get_actor_username(self, entry) -> str | None:
         if "actor_shown" not in self.context:

@@ -86,6 +86,14 @@ def actor_shown_to(user):
         organisation_id is not None and entry.actor_organisation_id == organisation_id)
 
 
+# fields that name a person (an account id): shown with the actor's name, hidden from everyone else
+PERSONAL_FIELDS = frozenset({"created_by_id", "reviewer_id", "user_id"})
+
+
+def without_personal_fields(values: dict) -> dict:
+    return {key: value for key, value in values.items() if key not in PERSONAL_FIELDS}
+
+
 # --- Verification -------------------------------------------------------------------------------
 
 

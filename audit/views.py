@@ -21,6 +21,8 @@ def _rows(entries, user) -> list[dict]:
     rows = []
     for entry in entries:
         before, after = entry.before, entry.after
+        if not shown(entry):  # no names, nor the ids of the people named in the change
+            before, after = selectors.without_personal_fields(before), selectors.without_personal_fields(after)
         names = [name for name in after if name != "id" and not (name in before and before[name] == after[name])]
         names += [name for name in before if name not in after and name != "id"]
         changes = [{"field": name, "before": before.get(name), "after": after.get(name),

@@ -109,6 +109,8 @@ def test_the_public_reads_published_decisions_without_names(history, api_client)
     assert {"round_publish", "run_approve", "run_store", "round_solve"} <= actions
     store = next(e for e in entries if e["action"] == "run_store")
     assert store["extra"]["scenario_sha256"] == history["run"].scenario_sha256
+    solve = next(e for e in entries if e["action"] == "round_solve")
+    assert "created_by_id" not in solve["after"] and solve["after"]["status"] == "queued"
 
 
 def test_a_ministry_reads_who_in_its_own_organisation_acted_but_not_the_secretariats_names(
