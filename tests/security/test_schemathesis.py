@@ -12,10 +12,24 @@ EXAMPLES = 6  # per operation, each called as both roles: the whole API in a cou
 
 
 @pytest.fixture
-def api_schema(db, small_round, secretariat_officer, ministry_officer_a, eager_celery):
+def wsgi_app(db):
+    """The real WSGI application on the test's database connection: like Django's test client, keep the
+    end of each request from closing the connection (it holds the test's transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from alliance.wsgi import application
 
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield application
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(wsgi_app, small_round, secretariat_officer, ministry_officer_a, eager_celery):
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
 
 
 @pytest.fixture
