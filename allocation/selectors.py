@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from allocation.models import (
     ZERO,
@@ -1088,7 +1089,7 @@ def appeal_access(user, appeal_id) -> Appeal:
 def secretariat_access(user) -> None:
     """PermissionDenied unless ``user`` is the secretariat (its officers and superusers)."""
     if not is_secretariat(user):
-        raise PermissionDenied("Only the secretariat may open this page.")
+        raise PermissionDenied(gettext("Only the secretariat may open this page."))
 
 
 APPEAL_QUEUES = {

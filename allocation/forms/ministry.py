@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from allocation.forms import form_refusal
 from allocation.models import HardwareType, Sector
 from members.models import Region
 
@@ -156,9 +157,4 @@ class ComputeRequestForm(forms.Form):
 
     def apply_errors(self, error) -> None:
         """Put a service's validation error on the fields it names (unknown names go to the whole form)."""
-        mapping = {"h100e_hours": "size", "min_h100e_hours": "min_size"}
-        for name, messages in getattr(error, "message_dict", {"__all__": getattr(error, "messages", [str(error)])}
-                                      ).items():
-            target = mapping.get(name, name)
-            for message in messages:
-                self.add_error(target if target in self.fields else None, message)
+        form_refusal(self, error, fields={"h100e_hours": "size", "min_h100e_hours": "min_size"})

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from alliance.exceptions import ApplicationError
 from allocation import selectors, services
+from allocation.forms import form_refusal
 from allocation.forms.appeals import AppealAnswerForm, AppealLodgeForm
 from allocation.models import RoundStatus
 from allocation.views.ministry import request_detail_page
@@ -28,12 +29,6 @@ def appeal_context(compute_request, appeal_form=None) -> dict:
     }
 
 
-def _form_errors(form, error: ValidationError) -> None:
-    for field, messages_ in getattr(error, "message_dict", {None: error.messages}).items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @login_required
 @require_POST
 def appeal_lodge(request, request_id: int):
@@ -43,7 +38,7 @@ def appeal_lodge(request, request_id: int):
         try:
             services.appeal_lodge(user=request.user, request=compute_request, reasons=form.cleaned_data["reasons"])
         except ValidationError as error:
-            _form_errors(form, error)
+            form_refusal(form, error)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("ministry-request-detail", request_id=compute_request.pk)
@@ -100,7 +95,7 @@ def secretariat_appeal_detail(request, appeal_id: int):
             services.appeal_answer(user=request.user, appeal=appeal, upheld=data["decision"] == "upheld",
                                    answer=data["answer"], remedy=data["remedy"])
         except ValidationError as error:
-            _form_errors(form, error)
+            form_refusal(form, error)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("secretariat-appeal-detail", appeal_id=appeal.pk)

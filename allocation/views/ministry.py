@@ -16,16 +16,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from alliance.exceptions import ApplicationError
 from allocation import selectors, services
+from allocation.forms import refusal_text
 from allocation.forms.ministry import ComputeRequestForm
 from allocation.models import RequestStatus, RoundStatus
 from allocation.services import WITHDRAWABLE
 from members.models import Region
-
-
-def _error_text(error) -> str:
-    if isinstance(error, ApplicationError):
-        return error.message
-    return " ".join(error.messages)
 
 
 def _with_results(requests) -> list:
@@ -197,7 +192,7 @@ def request_action(request, request_id: int, action: str):
         try:
             step.service(user=request.user, request=compute_request)
         except (ApplicationError, ValidationError) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, step.done)
         return redirect("ministry-request-detail", request_id=compute_request.pk)

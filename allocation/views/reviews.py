@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 
 from alliance.exceptions import ApplicationError
 from allocation import selectors, services
+from allocation.forms import form_refusal
 from allocation.forms.reviews import ScoreForm
 from allocation.models import Review
-from allocation.views.secretariat import form_refusal
 from members.models import Region
 
 

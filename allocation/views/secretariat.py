@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.exceptions import ApplicationError
 from allocation import selectors, services
+from allocation.forms import form_refusal
 from allocation.forms.secretariat import (
     AssignForm,
     CallForm,
@@ -47,28 +48,10 @@ def secretariat_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not selectors.is_secretariat(request.user):
-            raise PermissionDenied(_("Only the secretariat may open this page."))
+        selectors.secretariat_access(request.user)
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def form_refusal(form, error: Exception) -> None:
-    """Put a service's refusal on the form: on the field it names where the form has one, else on top."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    else:
-        form.add_error(None, error.message)
-
-
-def _message_of(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return error.message
 
 
 def _back(request, default: str) -> str:
