@@ -91,7 +91,7 @@ def trim(net: Network, raw: list[tuple[int, int, float]]) -> list[tuple[int, int
     owed = net.share[net.req_country[req]] * net.cls_value[net.lot_class[lot]]
     x = _fit(x, lot, x, np.array([lt.gpu_hours for lt in sc.lots]))
     x = _fit(x, req, x * h, net.demand)
-    x = _fit(x, np.zeros(len(x), dtype=np.int64), x * price, np.array([sc.cash_usd]))
+    x = _fit(x, (price <= 0).astype(np.int64), x * price, np.array([sc.cash_usd, np.inf]))
     x = _fit(x, net.req_country[req], x * owed, net.budget)
     keep = x > DROP * np.maximum(cap, 1.0)
     return [(int(r), int(j), float(v)) for r, j, v in zip(req[keep], lot[keep], x[keep], strict=True)]
