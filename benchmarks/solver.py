@@ -2,6 +2,7 @@
 
     python benchmarks/solver.py                       # 1,000 / 5,000 / 10,000 / 50,000 requests, baselines at 2,000
     python benchmarks/solver.py --sizes 1000,2000 --quick
+    python benchmarks/solver.py --sizes 1000,10000 --lots 500 --skip-baselines   # 10x the requests, same lots
 
 Rounds are built from real data embedded below (World Bank FY2026 income groups and regions, Gavi 2026
 co-financing phases, the 8 accelerators of the examples with their h100e factors) with synthetic demand,
@@ -192,9 +193,10 @@ def fulfilment(out: dict) -> dict[str, float]:
 # -- the engine, one size per subprocess ---------------------------------------------------------------
 
 
-def child(n_requests: int, time_limit: float | None) -> None:
+def child(n_requests: int, time_limit: float | None, n_lots: int | None = None) -> None:
     """Solve one generated round in this process and print one JSON line of figures."""
-    doc = generate_round(n_requests, lots_for(n_requests))
+    n_lots = n_lots or lots_for(n_requests)
+    doc = generate_round(n_requests, n_lots)
     started, cpu = time.perf_counter(), time.process_time()
     out = solve(doc, time_limit=time_limit)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -203,7 +205,7 @@ def child(n_requests: int, time_limit: float | None) -> None:
         json.dumps(
             {
                 "requests": n_requests,
-                "lots": lots_for(n_requests),
+                "lots": n_lots,
                 "seconds": seconds,
                 "cpu_seconds": cpu,
                 "status": out["status"],
@@ -219,10 +221,12 @@ def child(n_requests: int, time_limit: float | None) -> None:
     )
 
 
-def run_size(n_requests: int, time_limit: float | None) -> dict:
+def run_size(n_requests: int, time_limit: float | None, n_lots: int | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", str(n_requests)]
     if time_limit is not None:
         cmd += ["--time-limit", str(time_limit)]
+    if n_lots:
+        cmd += ["--lots", str(n_lots)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -454,14 +458,16 @@ def distance(a: dict[str, float], b: dict[str, float]) -> tuple[float, float]:
 # -- report ---------------------------------------------------------------------------------------------
 
 
-def report_sizes(sizes: list[int], time_limit: float | None, large_limit: float | None) -> list[dict]:
+def report_sizes(
+    sizes: list[int], time_limit: float | None, large_limit: float | None, n_lots: int | None = None
+) -> list[dict]:
     print(
         f"{'requests':>8} {'lots':>5} {'wall s':>8} {'CPU s':>8} {'status':>9} {'levels':>6} {'variables':>9} "
         f"{'constraints':>11} {'retired':>8} {'LPs':>5} {'pivots':>8} {'peak MiB':>8}"
     )
     rows = []
     for n in sizes:
-        row = run_size(n, large_limit if large_limit is not None and n >= 50000 else time_limit)
+        row = run_size(n, large_limit if large_limit is not None and n >= 50000 else time_limit, n_lots)
         rows.append(row)
         print(
             f"{row['requests']:>8} {row['lots']:>5} {row['seconds']:>8.2f} {row['cpu_seconds']:>8.2f} "
@@ -478,9 +484,10 @@ def report_targets(rows: list[dict]) -> None:
     by_n = {r["requests"]: r for r in rows}
     if 10000 in by_n:
         r = by_n[10000]
-        ok = r["status"] == "optimal" and r["cpu_seconds"] <= 60
+        ok = r["status"] == "optimal" and r["cpu_seconds"] <= 60 and r["lots"] == 500
         print(
-            f"target 10,000 x 500 exact in <= 60 s: CPU {r['cpu_seconds']:.1f} s (wall {r['seconds']:.1f} s), "
+            f"target 10,000 x 500 exact in <= 60 s (this run: {r['lots']} lots): CPU {r['cpu_seconds']:.1f} s "
+            f"(wall {r['seconds']:.1f} s), "
             f"status {r['status']}: {'met' if ok else 'MISSED'}"
         )
     for small, large in ((1000, 10000), (5000, 50000)):
@@ -558,14 +565,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--large-limit", type=float, help="time limit for sizes of 50,000 requests and more (peak memory only)"
     )
+    ap.add_argument(
+        "--lots", type=int, help="the same number of lots at every size (default: grows with the requests)"
+    )
     ap.add_argument("--skip-baselines", action="store_true")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child, args.time_limit)
+        child(args.child, args.time_limit, args.lots)
         return
     sizes = [1000, 2000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    rows = report_sizes(sizes, args.time_limit, args.large_limit)
+    rows = report_sizes(sizes, args.time_limit, args.large_limit, args.lots)
     report_targets(rows)
     if args.skip_baselines:
         return
