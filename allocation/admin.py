@@ -41,6 +41,7 @@ from allocation.models import (
     Round,
     RoundStatus,
 )
+from audit.admin import AuditedAdminMixin
 
 H100E_HOURS = DecimalField(max_digits=28, decimal_places=2)
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -89,7 +90,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(HardwareType)
-class HardwareTypeAdmin(admin.ModelAdmin):
+class HardwareTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "key", "manufacturer", "h100e", "memory_gb", "dense_16bit_tflops", "tdp_w", "release_date")
     list_filter = ("manufacturer",)
     search_fields = ("name", "key", "manufacturer")
@@ -109,7 +110,7 @@ class RoundInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "rounds", "created_at")
     search_fields = ("title", "description")
     date_hierarchy = "created_at"
@@ -157,7 +158,7 @@ def _apply(model_admin, request, objects, call, done: str) -> None:
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = RoundAdminForm
     list_display = (
         "title",
@@ -302,7 +303,7 @@ class LotTotalsMixin:
 
 
 @admin.register(Pledge)
-class PledgeAdmin(LotTotalsMixin, admin.ModelAdmin):
+class PledgeAdmin(AuditedAdminMixin, LotTotalsMixin, admin.ModelAdmin):
     list_display = ("__str__", "donor", "round", "kind", "status", "cash_usd", "lots_count", "h100e_hours",
                     "created_at")
     list_filter = ("status", "kind", "round", "donor__member_state__region")
@@ -314,7 +315,7 @@ class PledgeAdmin(LotTotalsMixin, admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(LotTotalsMixin, admin.ModelAdmin):
+class OfferAdmin(AuditedAdminMixin, LotTotalsMixin, admin.ModelAdmin):
     list_display = ("__str__", "provider", "round", "status", "lots_count", "h100e_hours", "created_at")
     list_filter = ("status", "round", "provider__member_state__region")
     search_fields = ("provider__name", "round__title", "round__call__title", "note", "created_by__username")
@@ -356,7 +357,7 @@ class LotSourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(CapacityLot)
-class CapacityLotAdmin(admin.ModelAdmin):
+class CapacityLotAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "source", "provider", "hardware", "region", "gpu_hours", "h100e_hours",
                     "available_from", "available_until", "value_usd_per_gpu_hour", "price_usd_per_gpu_hour")
     list_filter = (LotSourceFilter, LotRoundFilter, "region", "hardware")
@@ -415,7 +416,7 @@ class RequestResultInline(admin.TabularInline):
 
 
 @admin.register(ComputeRequest)
-class ComputeRequestAdmin(admin.ModelAdmin):
+class ComputeRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("ref", "title", "member_state", "sector", "round", "h100e_hours", "status", "score",
                     "reviews_count", "submitted_at")
     list_display_links = ("ref", "title")
@@ -457,7 +458,7 @@ class ComputeRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("request", "member_state", "reviewer", "score", "created_at")
     list_filter = ("request__round", "request__sector", "request__member_state__income_group")
     search_fields = ("request__title", "request__member_state__name", "request__member_state__iso3",
@@ -472,7 +473,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(CountryBudget)
-class CountryBudgetAdmin(admin.ModelAdmin):
+class CountryBudgetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("member_state", "round", "income_group", "cofinancing_phase", "budget_usd")
     list_filter = ("round", "member_state__income_group", "member_state__cofinancing_phase", "member_state__region")
     search_fields = ("member_state__name", "member_state__iso3", "round__title")
@@ -492,7 +493,7 @@ class CountryBudgetAdmin(admin.ModelAdmin):
 
 
 @admin.register(AllocationRun)
-class AllocationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AllocationRunAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "round", "status", "is_approved", "solver_status", "solve_seconds", "levels",
                     "variables", "constraints", "created_by", "created_at", "finished_at")
     list_filter = ("status", "is_approved", "solver_status", "round")
@@ -553,7 +554,7 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RequestResult)
-class RequestResultAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RequestResultAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("request", "member_state", "run", "weight", "allocated_h100e_hours", "fulfilment_pct",
                     "deferred", "reason", "cofinancing_usd", "subsidy_usd")
     list_filter = ("run__is_approved", "deferred", "reason", "run__round", "request__member_state__income_group",
@@ -579,7 +580,7 @@ class RequestResultAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AllocationLine)
-class AllocationLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AllocationLineAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("line", "run_ref", "request_ref", "state", "lot_ref", "gpu_hours", "h100e_hours",
                     "cofinancing_usd", "cash_usd", "feasibility")
     list_filter = ("run__is_approved", "run__round", "lot__region", "request__member_state__income_group",
@@ -637,7 +638,7 @@ class PaymentFilter(admin.SimpleListFilter):
 
 
 @admin.register(CofinancingObligation)
-class CofinancingObligationAdmin(admin.ModelAdmin):
+class CofinancingObligationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("member_state", "round", "share_pct", "amount_usd", "paid_usd", "outstanding", "due_date",
                     "paid_at", "is_overdue")
     list_filter = (PaymentFilter, "round", "member_state__income_group", "member_state__cofinancing_phase",
@@ -670,7 +671,7 @@ class CofinancingObligationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewAssignment)
-class ReviewAssignmentAdmin(admin.ModelAdmin):
+class ReviewAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Assignments are made on the secretariat's reviews page (which checks conflicts of interest); here
     they are read, searched and, if need be, removed."""
 
@@ -687,7 +688,7 @@ class ReviewAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appeal)
-class AppealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AppealAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Appeals are lodged by ministries and answered by the secretariat on their pages (/secretariat/appeals/),
     through the services; the admin reads them."""
 

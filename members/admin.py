@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditedAdminMixin
 from members.models import Membership, MemberState, Organisation
 
 admin.site.site_header = _("GACP secretariat")
@@ -15,7 +16,7 @@ User = get_user_model()
 
 
 @admin.register(MemberState)
-class MemberStateAdmin(admin.ModelAdmin):
+class MemberStateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "iso3",
@@ -82,7 +83,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "member_state", "people", "website")
     list_filter = ("kind", "member_state__region", "member_state__income_group")
     search_fields = ("name", "member_state__name", "member_state__iso3")
@@ -99,7 +100,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "full_name", "email", "organisation", "organisation_kind", "role")
     list_filter = ("role", "organisation__kind")
     search_fields = (
@@ -144,7 +145,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     inlines = (UserMembershipInline,)
     list_display = ("username", "email", "first_name", "last_name", "organisation", "role", "is_staff", "is_active")
     list_filter = ("membership__role", "membership__organisation__kind", "is_staff", "is_superuser", "is_active")
