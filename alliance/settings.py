@@ -342,6 +342,8 @@ GACP = {
     # How long a cached public page or open-data answer may be kept (changes made through the services
     # invalidate it at once; this bounds anything else).
     "PUBLIC_CACHE_SECONDS": int(os.environ.get("GACP_PUBLIC_CACHE_SECONDS", "300")),
+    # How long the public audit check (page and API) may reuse a full verification while nothing is appended.
+    "AUDIT_VERIFY_SECONDS": int(os.environ.get("GACP_AUDIT_VERIFY_SECONDS", "60")),
     # Days after a round's publication during which a ministry may appeal a decision on its requests.
     "APPEAL_WINDOW_DAYS": int(os.environ.get("GACP_APPEAL_WINDOW_DAYS", "30")),
 }

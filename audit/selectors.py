@@ -11,6 +11,8 @@ Visibility (one rule for the API and the pages):
 import datetime
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -118,6 +120,23 @@ class ChainReport:
         data = asdict(self)
         data["checked_at"] = self.checked_at.isoformat()
         return data
+
+
+VERIFY_CACHE_KEY = "audit:verify"
+
+
+def audit_chain_verify_recent() -> ChainReport:
+    """The last full verification, if it is under ``GACP["AUDIT_VERIFY_SECONDS"]`` old and no entry has been
+    appended since; otherwise a new one (kept for the next callers). For the public pages and API: a chain
+    of a million entries takes minutes to recompute, which anyone could otherwise ask for again and again.
+    The answer says when it was computed; ``manage.py verify_audit`` always recomputes."""
+    head = AuditHead.objects.filter(pk=1).values_list("sequence", "hash").first() or (0, GENESIS_HASH)
+    cached = cache.get(VERIFY_CACHE_KEY)
+    if cached is not None and cached[0] == tuple(head):
+        return cached[1]
+    report = audit_chain_verify()
+    cache.set(VERIFY_CACHE_KEY, (tuple(head), report), settings.GACP["AUDIT_VERIFY_SECONDS"])
+    return report
 
 
 def audit_chain_verify() -> ChainReport:

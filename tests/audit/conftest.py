@@ -1,6 +1,15 @@
 """Fixtures of the audit tests: tampering with the stored chain as an attacker with database access would."""
 import pytest
+from django.core.cache import cache
 from django.db import connection
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The public check reuses a recent verification; each test starts without one."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 class Tamper:

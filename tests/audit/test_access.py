@@ -5,11 +5,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 
 from allocation import services
 from allocation.models import RequestStatus, RoundStatus
 from audit.models import AuditEntry
+from audit.services import audit_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +20,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
-    from django.core.cache import cache
-
     cache.clear()
 
 
@@ -139,11 +140,25 @@ def test_verification_is_public_and_finds_an_edited_entry(history, api_client, c
     assert page.status_code == 200 and "Intact" in page.content.decode()
 
     tamper.edit(3, after_json='{"status":"forged"}')
+    # The verification of a moment ago is reused (it says when it was made) until its minute is up...
+    again = api_client.get("/api/audit/verify/").json()
+    assert again["status"] == "intact" and again["checked_at"] == body["checked_at"]
+    cache.clear()  # ...which is what expiry does
     body = api_client.get("/api/audit/verify/").json()
     assert body["status"] == "broken"
     assert body["problem"]["sequence"] == 3 and body["problem"]["kind"] == "edited"
     page = client.get(reverse("audit-verify")).content.decode()
     assert "Broken" in page and "entry 3" in page
+
+
+def test_a_new_entry_makes_the_public_check_recompute(history, api_client, tamper, settings):
+    settings.GACP = {**settings.GACP, "AUDIT_VERIFY_SECONDS": 3600}
+    assert api_client.get("/api/audit/verify/").json()["status"] == "intact"
+    tamper.edit(2, action="forged")
+    with transaction.atomic():
+        audit_record(action="note", object_type="members.memberstate", object_id=1)
+    body = api_client.get("/api/audit/verify/").json()
+    assert body["status"] == "broken" and body["problem"]["sequence"] == 2
 
 
 def test_the_history_page_lists_visible_entries_with_filters(history, client_for, ministry_officer_a):
