@@ -92,12 +92,14 @@ class GlopModel:
         row_ub: np.ndarray,
         objective: np.ndarray,
         maximize: bool,
+        primal_tolerance: float = PRIMAL_TOLERANCE,
     ) -> None:
         self.n_cols, self.n_rows = len(col_lb), len(row_lb)
         self.col_lb, self.col_ub = col_lb.astype(float), col_ub.astype(float)
         self.row_lb, self.row_ub = row_lb.astype(float), row_ub.astype(float)
         self.objective = objective.astype(float)
         self.maximize = maximize
+        self.primal_tolerance = primal_tolerance
         self.solves = 0
         self.iterations = 0
         self.nonzeros = len(matrix.values)
@@ -303,7 +305,7 @@ class GlopModel:
         params.glop.use_dual_simplex = dual_simplex
         params.threads = 1
         params.random_seed = 1
-        params.glop.primal_feasibility_tolerance = PRIMAL_TOLERANCE
+        params.glop.primal_feasibility_tolerance = self.primal_tolerance
         if time_limit is not None and math.isfinite(time_limit):
             params.time_limit.FromNanoseconds(int(max(time_limit, 1e-3) * 1e9))
         model_params = model_parameters_pb2.ModelSolveParametersProto()
