@@ -56,6 +56,39 @@ def public_version_bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet (or it was evicted): start a new one
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    _schedule_warming()
+
+
+WARMING_KEY = "public:warming"
+
+
+def _schedule_warming() -> None:
+    """Have a worker compute the public figures of the new version (``alliance.tasks``), so that the first
+    visitor after a change does not wait seconds for them: at most one task every few seconds, none with
+    eager Celery (it would run inside the request that made the change) or with the broker down (the first
+    visitor computes them, as without warming)."""
+    if (not settings.GACP["WARM_PUBLIC_FIGURES"] or settings.CELERY_TASK_ALWAYS_EAGER
+            or not cache.add(WARMING_KEY, 1, timeout=5)):
+        return
+    from alliance.tasks import warm_public_figures
+
+    try:
+        warm_public_figures.apply_async(retry=False)
+    except Exception:  # any broker failure: warming is an optimisation
+        logger.warning("Could not queue the warming of the public figures.", exc_info=True)
+
+
+def public_figures(name: str, compute):
+    """A computation over the public data that is the same in every language (figures, not pages), kept
+    under the current version: each page and API answer that shows it is then quick to compute in any
+    language and format."""
+    key = f"public:data:{name}"
+    version, entry = _lookup(key)
+    if entry is not None:
+        return entry["value"]
+    value = compute()
+    cache.set(key, {"version": version, "value": value}, _timeout())
+    return value
 
 
 def public_data_changed() -> None:

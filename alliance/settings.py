@@ -342,6 +342,8 @@ GACP = {
     # How long a cached public page or open-data answer may be kept (changes made through the services
     # invalidate it at once; this bounds anything else).
     "PUBLIC_CACHE_SECONDS": int(os.environ.get("GACP_PUBLIC_CACHE_SECONDS", "300")),
+    # Queue the computation of the public figures when they change (needs a worker; off in the test suite).
+    "WARM_PUBLIC_FIGURES": env_bool("GACP_WARM_PUBLIC_FIGURES", True),
     # How long the public audit check (page and API) may reuse a full verification while nothing is appended.
     "AUDIT_VERIFY_SECONDS": int(os.environ.get("GACP_AUDIT_VERIFY_SECONDS", "60")),
     # Days after a round's publication during which a ministry may appeal a decision on its requests.

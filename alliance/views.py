@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from alliance import opendata, selectors
+from alliance.cache import public_figures
 from alliance.forms import AwardSearchForm, RoundFilterForm
 from members.models import Region, Role
 
@@ -285,7 +286,7 @@ def _round_filter(request) -> tuple[RoundFilterForm, int | None]:
 @require_safe
 def dashboard(request):
     form, round_id = _round_filter(request)
-    figures = selectors.dashboard_figures(round_id=round_id)
+    figures = public_figures(f"dashboard:{round_id or 'all'}", lambda: selectors.dashboard_figures(round_id=round_id))
     pledged, allocations = figures["pledged"], figures["allocations"]
     unit = _("H100-equivalent hours")
     in_rounds = _("in the chosen round") if round_id else _("in published rounds")

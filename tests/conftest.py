@@ -186,6 +186,8 @@ def pytest_configure(config):
         from django.conf import settings
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # Workers of the integration tests would otherwise compute figures while tests tear down their data.
+        settings.GACP["WARM_PUBLIC_FIGURES"] = False
 
 
 @pytest.fixture(autouse=True)

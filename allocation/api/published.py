@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.api import ErrorSerializer, Pagination
+from alliance.cache import public_figures
 from allocation.filters import PublishedLineFilter, PublishedSummaryFilter
 from allocation.selectors import published_lines
 
@@ -142,6 +143,6 @@ class PublishedSummaryApi(APIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         round_id = filterset.form.cleaned_data.get("round")
-        summary = published_summary(filterset.qs)
-        summary["round"] = round_id
+        summary = {**public_figures(f"summary:{round_id or 'all'}", lambda: published_summary(filterset.qs)),
+                   "round": round_id}
         return Response(PublishedSummaryOutputSerializer(summary).data)

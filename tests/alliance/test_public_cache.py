@@ -139,3 +139,60 @@ def test_pages_and_open_data_serve_when_the_cache_is_down(client, settings):
     }}
     for path in ("/", "/dashboard/", "/api/published/summary/", "/api/published/allocations/"):
         assert Client().get(path).status_code == 200, path
+
+
+def test_the_dashboard_figures_are_computed_once_for_every_language(
+    client, solved_round, django_capture_on_commit_callbacks, monkeypatch
+):
+    from alliance import selectors
+
+    publish(solved_round, django_capture_on_commit_callbacks)
+    calls = []
+    real = selectors.dashboard_figures
+    monkeypatch.setattr(selectors, "dashboard_figures", lambda **kw: calls.append(kw) or real(**kw))
+    pages = [Client(headers={"accept-language": code}).get("/dashboard/") for code in ("en", "fr", "ar")]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert calls == [{"round_id": None}]
+    assert solved_round.title in pages[2].content.decode()
+    assert 'lang="fr"' in pages[1].content.decode()
+
+
+def test_a_change_queues_the_warming_of_the_figures_and_the_task_computes_them(
+    client, solved_round, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """With a real broker, each change queues (at most every few seconds) a task that computes the figures
+    of the new version: the first visitor after the change finds them ready."""
+    from alliance import selectors, tasks
+    from allocation.api import published
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.GACP = {**settings.GACP, "WARM_PUBLIC_FIGURES": True}
+    queued = []
+    monkeypatch.setattr(tasks.warm_public_figures, "apply_async", lambda **kw: queued.append(kw))
+    publish(solved_round, django_capture_on_commit_callbacks)
+    assert queued == [{"retry": False}]
+
+    tasks.warm_public_figures()
+    monkeypatch.setattr(selectors, "dashboard_figures", lambda **kw: pytest.fail("computed again"))
+    monkeypatch.setattr(published, "published_summary", lambda lines: pytest.fail("computed again"))
+    page = Client().get("/dashboard/")
+    assert page.status_code == 200 and solved_round.title in page.content.decode()
+    summary = Client().get("/api/published/summary/", headers={"accept": "application/json"})
+    assert summary.status_code == 200 and summary.json()["totals"]
+
+
+def test_a_broker_that_is_down_only_skips_the_warming(solved_round, django_capture_on_commit_callbacks, monkeypatch,
+                                                       settings):
+    from alliance import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.GACP = {**settings.GACP, "WARM_PUBLIC_FIGURES": True}
+
+    def down(**kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.warm_public_figures, "apply_async", down)
+    publish(solved_round, django_capture_on_commit_callbacks)  # no error: the publication stands
+    solved_round.refresh_from_db()
+    assert solved_round.status == "published"
+    assert Client().get("/dashboard/").status_code == 200
