@@ -20,7 +20,7 @@ class AuditedAdminMixin:
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        _record(request, obj, "admin.changed" if change else "admin.added")
+        _record(request, obj, "admin_change" if change else "admin_add")
 
     def delete_model(self, request, obj):
         _record_deletion(request, obj)
@@ -38,9 +38,9 @@ class AuditedAdminMixin:
                 _record_deletion(request, doomed.instance)
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
-            _record(request, obj, "admin.added")
+            _record(request, obj, "admin_add")
         for obj, _fields in formset.changed_objects:
-            _record(request, obj, "admin.changed")
+            _record(request, obj, "admin_change")
 
 
 def _tracked(obj) -> bool:
@@ -49,12 +49,12 @@ def _tracked(obj) -> bool:
 
 def _record(request, obj, action: str) -> None:
     if _tracked(obj):
-        audit_record(action=action, actor=request.user, obj=obj, only_if_changed=action == "admin.changed")
+        audit_record(action=action, actor=request.user, obj=obj, only_if_changed=action == "admin_change")
 
 
 def _record_deletion(request, obj) -> None:
     if _tracked(obj):
-        audit_record(action="admin.deleted", actor=request.user, obj=obj, before=audit_fields(obj))
+        audit_record(action="admin_delete", actor=request.user, obj=obj, before=audit_fields(obj))
 
 
 def _pretty(text: str) -> str:

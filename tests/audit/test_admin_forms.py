@@ -57,7 +57,7 @@ def test_a_change_form_edit_is_recorded_with_before_and_after(admin_client, admi
     data["name"] = "NVIDIA H100 (SXM5, 80 GB)"
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    (entry,) = entries("admin.changed")
+    (entry,) = entries("admin_change")
     assert entry.object_type == "allocation.hardwaretype"
     assert entry.object_id == str(hardware.pk)
     assert entry.actor_username == admin_user.username
@@ -70,7 +70,7 @@ def test_saving_a_form_unchanged_records_nothing(admin_client):
     hardware = factories.HardwareTypeFactory()
     url = reverse("admin:allocation_hardwaretype_change", args=[hardware.pk])
     assert admin_client.post(url, form_data(admin_client.get(url))).status_code == 302
-    assert entries("admin.changed") == []
+    assert entries("admin_change") == []
 
 
 def test_an_added_object_is_recorded_with_every_field(admin_client):
@@ -78,7 +78,7 @@ def test_an_added_object_is_recorded_with_every_field(admin_client):
     data = form_data(admin_client.get(url))
     data.update(key="AMD_MI325X", name="AMD Instinct MI325X", manufacturer="AMD", h100e="1.321")
     assert admin_client.post(url, data).status_code == 302
-    (entry,) = entries("admin.added")
+    (entry,) = entries("admin_add")
     created = HardwareType.objects.get(key="AMD_MI325X")
     assert entry.object_id == str(created.pk)
     assert json.loads(entry.after_json)["h100e"] == "1.321"
@@ -89,7 +89,7 @@ def test_a_deletion_is_recorded_with_what_was_deleted(admin_client):
     url = reverse("admin:allocation_hardwaretype_delete", args=[hardware.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not HardwareType.objects.filter(pk=hardware.pk).exists()
-    (entry,) = entries("admin.deleted")
+    (entry,) = entries("admin_delete")
     assert entry.object_id == str(hardware.pk)
     assert json.loads(entry.before_json)["key"] == "NVIDIA_H100_SXM5_80GB"
     assert audit_chain_verify().intact
@@ -102,7 +102,7 @@ def test_the_delete_action_records_each_object(admin_client):
     response = admin_client.post(url, {"action": "delete_selected", "_selected_action": [first.pk, second.pk],
                                        "post": "yes"})
     assert response.status_code == 302
-    assert sorted(e.object_id for e in entries("admin.deleted")) == sorted([str(first.pk), str(second.pk)])
+    assert sorted(e.object_id for e in entries("admin_delete")) == sorted([str(first.pk), str(second.pk)])
 
 
 def test_inline_rows_are_recorded_one_by_one(admin_client):
@@ -119,9 +119,9 @@ def test_inline_rows_are_recorded_one_by_one(admin_client):
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     assert not Membership.objects.filter(pk=leaving.pk).exists()
-    (deleted,) = entries("admin.deleted")
+    (deleted,) = entries("admin_delete")
     assert (deleted.object_type, deleted.object_id) == ("members.membership", str(leaving.pk))
-    (changed,) = entries("admin.changed")
+    (changed,) = entries("admin_change")
     assert (changed.object_type, changed.object_id) == ("members.membership", str(staying.pk))
     assert json.loads(changed.before_json)["role"] == Role.SECRETARIAT_OFFICER
     assert json.loads(changed.after_json)["role"] == Role.REVIEWER
