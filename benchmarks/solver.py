@@ -436,7 +436,7 @@ def plain_water_filling(doc: dict, time_limit: float) -> tuple[dict[str, float],
     return {rid: float(f[i]) for i, rid in enumerate(p.ids)}, g.solves, True
 
 
-def certificate(doc: dict, engine_f: dict[str, float], sample: int, seed: int = 0) -> tuple[int, list[str]]:
+def certificate(m, engine_f: dict[str, float], sample: int, seed: int = 0) -> tuple[int, list[str]]:
     """The leximin certificate (as `certify` in the copied reference_leximin.py, HiGHS through SciPy) on a
     random sample of requests below full demand: request i must not be able to rise above f_i while every
     other request keeps min(f_j, its share at i's weighted level). Returns (tested, violations).
@@ -446,12 +446,10 @@ def certificate(doc: dict, engine_f: dict[str, float], sample: int, seed: int = 
     tolerances of 1e-10. Generated rounds can be so leveraged (hardware factors 0.126 to 2.274, prices,
     budgets) that relaxing every floor by 1e-7 let one request of a 2,000-request round rise from 0.124 to
     0.214 (1e-8: 0.134; measured with HiGHS on the level LP where it froze, which is blocked at exact
-    floors)."""
-    from reference_leximin import Model
+    floors). `m` is the round as the copied reference's Model."""
     from scipy.optimize import linprog
     from scipy.sparse import vstack
 
-    m = Model(doc)
     f = np.array([engine_f[r["id"]] for r in m.reqs])
     has = np.zeros(len(m.reqs), dtype=bool)
     has[m.pr] = True
@@ -476,14 +474,13 @@ def certificate(doc: dict, engine_f: dict[str, float], sample: int, seed: int = 
     return len(picked), bad
 
 
-def reachable(doc: dict, f: dict[str, float], rel: float = 1e-3) -> bool:
+def reachable(m, f: dict[str, float], rel: float = 1e-3) -> bool:
     """Whether some allocation gives every request at least (1 - rel) of the fulfilment in `f` (HiGHS through
-    SciPy, on the copied reference's model): a vector a method reports must be one the round can give."""
-    from reference_leximin import Model
+    SciPy, on `m`, the round as the copied reference's Model): a vector a method reports must be one the
+    round can give."""
     from scipy.optimize import linprog
     from scipy.sparse import vstack
 
-    m = Model(doc)
     want = np.array([f[r["id"]] for r in m.reqs])
     keep = np.flatnonzero(want > 0)
     res = linprog(
@@ -560,7 +557,10 @@ def _timed(fn, *args):
 
 
 def report_baselines(n: int, plain_limit: float) -> None:
+    from reference_leximin import Model
+
     doc = generate_round(n, lots_for(n))
+    model = Model(doc)  # the round for the independent checks below
     out, engine_s, engine_cpu = _timed(solve, doc)
     engine_f = fulfilment(out)
     greedy_f, greedy_s, greedy_cpu = _timed(greedy, doc)
@@ -576,7 +576,7 @@ def report_baselines(n: int, plain_limit: float) -> None:
     )
     if finished:
         pmax, pl1 = distance(plain_f, engine_f)
-        holds = {name: "holds" if reachable(doc, f) else "CANNOT be given" for name, f in (("engine", engine_f),
+        holds = {name: "holds" if reachable(model, f) else "CANNOT be given" for name, f in (("engine", engine_f),
                                                                                           ("plain", plain_f))}
         above = sum(engine_f[k] > plain_f[k] + 1e-6 for k in engine_f)
         below = sum(engine_f[k] < plain_f[k] - 1e-6 for k in engine_f)
@@ -590,7 +590,7 @@ def report_baselines(n: int, plain_limit: float) -> None:
         f"  plain water-filling (Gavel style, {plain_lps} LPs, {state}): CPU {plain_cpu:.1f} s, "
         f"wall {plain_s:.1f} s; {same}"
     )
-    tested, bad = certificate(doc, engine_f, sample=8)
+    tested, bad = certificate(model, engine_f, sample=8)
     print(
         f"  leximin certificate (HiGHS, independent) on {tested} sampled requests: "
         f"{len(bad)} violations {bad}"
