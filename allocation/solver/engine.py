@@ -36,9 +36,8 @@ Shortcuts, each exact:
    is left; the kept ones are held at or above their minimum in the tie-break LPs.
 6. Reduced-cost fixing (`_prune`): after each level, arcs with a strictly negative reduced cost at the
    level's optimum are fixed at 0 for the rest of the run (complementary slackness: every allocation that
-   reaches the leximin vector is optimal in that level LP), and the level rows of frozen requests are
-   dropped; when the arcs left are fewer than COMPACT of those GLOP holds, it starts a smaller instance
-   from the last basis (lp.GlopModel.compact).
+   reaches the leximin vector is optimal in that level LP); when the arcs left are fewer than COMPACT of
+   those GLOP holds, it starts a smaller instance from the last basis (lp.GlopModel.compact).
 7. Cold solves (the first LP, and any after a failure) use the dual simplex: 3.7 s instead of 14 s
    for the first level LP of a 10,000-request round. Warm re-solves stay with the primal simplex (Devex),
    whose basis stays feasible when levels freeze; the dual simplex was 15 times slower there.
@@ -231,9 +230,9 @@ class LevelLP:
                 owed[budgeted] / net.budget[self.arc_country[budgeted]],
             ),
         ]
-        self.t_entry = sum(len(p[1]) for p in parts[:4]) + np.arange(n_lp)
         rows = np.concatenate([p[0] for p in parts]).astype(np.int64)
         cols = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        self.t_entry = np.flatnonzero(cols == self.tcol)  # t's coefficient in each request's row, slot order
         values = np.concatenate([np.asarray(p[2], dtype=float) for p in parts])
         is_arc = cols < n_arcs
         values[is_arc] *= self.arc_unit[cols[is_arc]]
@@ -479,8 +478,8 @@ class Engine:
         self._prune(result, state)
 
     def _prune(self, result: lpmod.LpResult, state: _State) -> None:
-        """Shrink the LP after a level: the level rows of frozen requests constrain nothing any more, and an
-        arc with a strictly negative reduced cost at the level's optimum carries nothing in any later LP.
+        """Shrink the LP after a level: an arc with a strictly negative reduced cost at the level's optimum
+        carries nothing in any later LP.
 
         Why: every allocation that reaches the leximin vector gives every request at least what it has at
         this level (frozen requests keep their values, active ones rise), so with t = t* it is an optimal
@@ -494,9 +493,8 @@ class Engine:
         arcs = np.arange(lp.n_arcs)
         rc = result.reduced_costs[: lp.n_arcs]
         dead = ~g.retired_cols[arcs] & (rc < -RC_EPS) & (result.primal[: lp.n_arcs] <= 0.0)
-        g.retire(cols=arcs[dead])
-        live, held = g.live_size[0], g.instance_size[0]
-        if live < COMPACT * held:
+        g.retire(arcs[dead])
+        if g.live_cols < COMPACT * g.instance_cols:
             g.compact()
 
     def _search(self, act: np.ndarray, bp: np.ndarray, groups: np.ndarray) -> tuple[lpmod.LpResult, int]:

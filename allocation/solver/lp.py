@@ -77,11 +77,11 @@ class GlopModel:
     Bounds live in the numpy arrays `col_lb, col_ub, row_lb, row_ub`: change them in place, then call
     `solve`, which sends GLOP only the entries that differ from what it last saw.
 
-    Columns and rows proved irrelevant can be retired (`retire`: columns are fixed at 0 at once) and then
-    dropped by `compact`, which starts a smaller instance. (Deleting them from a live instance through
-    MathOpt's update makes GLOP re-solve from scratch at every later solve: measured 10 to 20 times
-    slower than keeping them fixed.) Indices stay those of the full model: a dropped column reads 0 in
-    primal solutions, a dropped row 0 in duals. `revive` brings every column and row back."""
+    Columns proved irrelevant can be retired (`retire`: fixed at 0 at once) and then dropped by `compact`,
+    which starts a smaller instance. (Deleting them from a live instance through MathOpt's update makes
+    GLOP re-solve from scratch at every later solve: measured 10 to 20 times slower than keeping them
+    fixed.) Indices stay those of the full model: a dropped column reads 0 in primal solutions. `revive`
+    brings every column back."""
 
     def __init__(
         self,
@@ -105,9 +105,7 @@ class GlopModel:
         self.nonzeros = len(matrix.values)
         self._matrix = matrix
         self.alive_cols = np.ones(self.n_cols, dtype=bool)
-        self.alive_rows = np.ones(self.n_rows, dtype=bool)
         self.retired_cols = np.zeros(self.n_cols, dtype=bool)
-        self.retired_rows = np.zeros(self.n_rows, dtype=bool)
         self._first_lb, self._first_ub = self.col_lb.copy(), self.col_ub.copy()
         self._synced = self._snapshot()
         self._solver = self._new_solver()
@@ -126,41 +124,34 @@ class GlopModel:
         """Whether the next solve starts from scratch (no basis from a previous solve)."""
         return self._fresh
 
-    def retire(self, *, cols: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
-        """Columns fixed at 0 and rows that constrain nothing from now on. Columns are fixed at once (a bound
-        change: GLOP keeps its basis); both leave the instance at the next `compact`."""
-        if cols is not None:
-            self.col_lb[cols] = self.col_ub[cols] = 0.0
-            self.objective[cols] = 0.0
-            self.retired_cols[cols] = True
-        if rows is not None:
-            self.retired_rows[rows] = True
+    def retire(self, cols: np.ndarray) -> None:
+        """Columns fixed at 0 from now on: at once (a bound change: GLOP keeps its basis), and out of the
+        instance at the next `compact`."""
+        self.col_lb[cols] = self.col_ub[cols] = 0.0
+        self.objective[cols] = 0.0
+        self.retired_cols[cols] = True
 
     def compact(self) -> None:
-        """A fresh instance without the retired columns and rows. Its first solve starts from the last
-        optimal basis less what was dropped: retired columns are nonbasic at their fixed value 0 and retired
-        rows constrain nothing (basic slacks), so the basis stays one (3.6 s of a cold solve saved at
-        10,000 requests); GLOP repairs it if not."""
+        """A fresh instance without the retired columns. Its first solve starts from the last optimal basis
+        less what was dropped: retired columns are nonbasic at their fixed value 0, so the basis stays one
+        (3.6 s of a cold solve saved at 10,000 requests); GLOP repairs it if not."""
         basis = self._basis
         self.alive_cols = ~self.retired_cols
-        self.alive_rows = ~self.retired_rows
         self.restart()
         if basis is not None:
             self._start_basis = solution_pb2.BasisProto(
                 variable_status=_restrict(basis.variable_status, self.alive_cols),
-                constraint_status=_restrict(basis.constraint_status, self.alive_rows),
+                constraint_status=basis.constraint_status,
             )
             self._fresh = False
 
     def revive(self) -> None:
-        """Every column and row back in the model with its first bounds; a fresh instance if any was gone."""
+        """Every column back in the model with its first bounds; a fresh instance if any was gone."""
         cols = np.flatnonzero(self.retired_cols)
         self.col_lb[cols], self.col_ub[cols] = self._first_lb[cols], self._first_ub[cols]
         self.retired_cols[:] = False
-        self.retired_rows[:] = False
-        if not (self.alive_cols.all() and self.alive_rows.all()):
+        if not self.alive_cols.all():
             self.alive_cols[:] = True
-            self.alive_rows[:] = True
             self.restart()
 
     def set_coefficients(self, entries: np.ndarray, values: np.ndarray) -> None:
@@ -173,14 +164,14 @@ class GlopModel:
         self._matrix.values[entries] = values
 
     @property
-    def live_size(self) -> tuple[int, int]:
-        """(columns, rows) not retired."""
-        return int((~self.retired_cols).sum()), int((~self.retired_rows).sum())
+    def live_cols(self) -> int:
+        """Columns not retired."""
+        return int((~self.retired_cols).sum())
 
     @property
-    def instance_size(self) -> tuple[int, int]:
-        """(columns, rows) of the instance GLOP holds."""
-        return int(self.alive_cols.sum()), int(self.alive_rows.sum())
+    def instance_cols(self) -> int:
+        """Columns of the instance GLOP holds."""
+        return int(self.alive_cols.sum())
 
     def _new_solver(self) -> core.Solver:
         """A fresh GLOP instance on the current model (no basis to start from)."""
@@ -204,7 +195,7 @@ class GlopModel:
         )
 
     def _model_proto(self, matrix: Matrix) -> model_pb2.ModelProto:
-        cols, rows = np.flatnonzero(self.alive_cols), np.flatnonzero(self.alive_rows)
+        cols, rows = np.flatnonzero(self.alive_cols), np.arange(self.n_rows)
         proto = model_pb2.ModelProto()
         proto.variables.ids.extend(cols.tolist())
         proto.variables.lower_bounds.extend(self.col_lb[cols].tolist())
@@ -213,7 +204,7 @@ class GlopModel:
         proto.linear_constraints.ids.extend(rows.tolist())
         proto.linear_constraints.lower_bounds.extend(self.row_lb[rows].tolist())
         proto.linear_constraints.upper_bounds.extend(self.row_ub[rows].tolist())
-        keep = self.alive_rows[matrix.rows] & self.alive_cols[matrix.cols] & (matrix.values != 0)
+        keep = self.alive_cols[matrix.cols] & (matrix.values != 0)
         m_rows, m_cols, m_values = matrix.rows[keep], matrix.cols[keep], matrix.values[keep]
         order = np.lexsort((m_cols, m_rows))
         proto.linear_constraint_matrix.row_ids.extend(m_rows[order].tolist())
@@ -237,7 +228,8 @@ class GlopModel:
             update.objective_updates.linear_coefficients,
         )
         current = (self.col_lb, self.col_ub, self.row_lb, self.row_ub, self.objective)
-        alive = (self.alive_cols, self.alive_cols, self.alive_rows, self.alive_rows, self.alive_cols)
+        every_row = np.ones(self.n_rows, dtype=bool)
+        alive = (self.alive_cols, self.alive_cols, every_row, every_row, self.alive_cols)
         for target, now, before, live in zip(targets, current, old, alive, strict=False):
             idx = np.flatnonzero((now != before) & live)
             if len(idx):
@@ -248,7 +240,7 @@ class GlopModel:
             entries = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
             values = np.fromiter(self._pending.values(), dtype=float, count=len(self._pending))
             rows, cols = self._matrix.rows[entries], self._matrix.cols[entries]
-            live = self.alive_rows[rows] & self.alive_cols[cols]
+            live = self.alive_cols[cols]
             order = np.lexsort((cols[live], rows[live]))
             target = update.linear_constraint_matrix_updates
             target.row_ids.extend(rows[live][order].tolist())

@@ -166,7 +166,7 @@ def test_reduced_cost_fixing_retires_arcs_and_compaction_shrinks_the_lp(monkeypa
     g = eng.lp.glop
     assert result.status == "optimal"
     assert g.retired_cols[: eng.lp.n_arcs].sum() > 0
-    assert g.instance_size[0] < g.n_cols
+    assert g.instance_cols < g.n_cols
     # Retired arcs carry nothing in the decision.
     flows = np.concatenate([result.ra_flow, result.ma_flow])
     assert np.all(flows[g.retired_cols[: eng.lp.n_arcs]] == 0)
